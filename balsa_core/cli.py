@@ -1,0 +1,111 @@
+"""``balsa``: every pipeline stage by hand, through the same functions the workflow runs.
+
+Each subcommand takes the config file plus explicit input and output paths, so a stage can
+be rerun or debugged outside Snakemake: ``balsa generate --help``.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+from pathlib import Path
+
+from balsa_core.stages import data as data_stages
+from balsa_core.stages import models as model_stages
+from balsa_core.config import ConfigError, load_config, samples_per_seed
+from balsa_core.logs import setup_logging
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="balsa", description=__doc__.splitlines()[0])
+    parser.add_argument("--config", type=Path, default=Path("config.yaml"), help="pipeline config (default: config.yaml)")
+    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    demo = commands.add_parser("demo-corpus", help="write the synthetic demo corpus")
+    demo.add_argument("--out", type=Path, default=Path("data/demo"))
+
+    metadata = commands.add_parser("metadata", help="read one corpus into the common metadata table")
+    metadata.add_argument("corpus", help="a key of the config's corpora")
+    metadata.add_argument("--out", type=Path, required=True, help="metadata Parquet")
+    metadata.add_argument("--rejects", type=Path, required=True, help="rejected files Parquet")
+
+    models = commands.add_parser("models", help="resolve (and convert, if bundled) the LLM or encoder")
+    models.add_argument("role", choices=["llm", "encoder"])
+    models.add_argument("--out", type=Path, required=True, help="manifest JSON")
+
+    generate = commands.add_parser("generate", help="the backbone writes targets for one prompt kind")
+    generate.add_argument("--metadata", type=Path, required=True)
+    generate.add_argument("--llm", type=Path, required=True, help="LLM manifest JSON")
+    generate.add_argument("--kind", required=True, choices=["positive", "negative", "combined"])
+    generate.add_argument("--out", type=Path, required=True, help="targets Parquet")
+
+    features = commands.add_parser("features", help="cache the encoder's hidden states for one corpus")
+    features.add_argument("--metadata", type=Path, required=True)
+    features.add_argument("--encoder", type=Path, required=True, help="encoder manifest JSON")
+    features.add_argument("--out", type=Path, required=True, help="index Parquet; shards go beside it")
+
+    train = commands.add_parser("train", help="train the adapter of one variant")
+    train.add_argument("variant", help="a key of the config's variants")
+    train.add_argument("--targets", type=Path, nargs="+", required=True)
+    train.add_argument("--features", type=Path, nargs="+", required=True, help="feature index Parquets")
+    train.add_argument("--llm", type=Path, required=True)
+    train.add_argument("--encoder", type=Path, required=True)
+    train.add_argument("--out", type=Path, required=True, help="adapter directory")
+
+    evaluate = commands.add_parser("evaluate", help="run the hallucination benchmark for one model")
+    evaluate.add_argument("--items", type=Path, required=True, help="benchmark items Parquet")
+    evaluate.add_argument("--adapter", type=Path, help="adapter directory; omit for the text ceiling")
+    evaluate.add_argument("--features", type=Path, nargs="*", default=[])
+    evaluate.add_argument("--llm", type=Path, required=True)
+    evaluate.add_argument("--answers", type=Path, required=True)
+    evaluate.add_argument("--metrics", type=Path, required=True)
+
+    ask = commands.add_parser("ask", help="ask a trained adapter about audio files")
+    ask.add_argument("audio", type=Path, nargs="+", help="one or more audio files, then the question")
+    ask.add_argument("question")
+    ask.add_argument("--adapter", type=Path, default=Path("models/adapters/positive_negative"))
+    ask.add_argument("--max-new-tokens", type=int, default=128)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    setup_logging(args.threads)
+    if args.command == "ask":
+        print(model_stages.ask(args.adapter, args.audio, args.question, args.max_new_tokens))
+        return 0
+    try:
+        config = load_config(args.config)
+    except ConfigError as error:
+        raise SystemExit(f"balsa: {error}") from None
+
+    if args.command == "demo-corpus":
+        data_stages.demo_corpus(config["demo_corpus"], args.out)
+    elif args.command == "metadata":
+        data_stages.metadata(args.corpus, config["corpora"][args.corpus], args.out, args.rejects)
+    elif args.command == "models":
+        model_stages.prepare(args.role, config["models"][args.role], args.out)
+    elif args.command == "generate":
+        model_stages.generate(
+            args.metadata, args.llm, config["prompts"], args.kind, config["generation"],
+            samples_per_seed(config, args.kind) or 1, args.out,
+        )
+    elif args.command == "features":
+        model_stages.features(args.metadata, args.encoder, config["features"], args.out)
+    elif args.command == "train":
+        model_stages.train(
+            args.targets, args.features, args.llm, args.encoder, config["variants"][args.variant],
+            config["prompts"], config["features"]["layers"], config["adapter"], config["training"], args.out,
+        )
+    elif args.command == "evaluate":
+        model = args.adapter.name if args.adapter else model_stages.TEXT_CEILING
+        model_stages.evaluate_hallucination(
+            args.items, model, args.adapter, args.features, args.llm, config["prompts"],
+            config["evaluation"]["hallucination"], args.answers, args.metrics,
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

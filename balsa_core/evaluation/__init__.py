@@ -1,0 +1,1 @@
+"""Audio hallucination probing: yes/no items, answer parsing and metrics."""

@@ -1,0 +1,77 @@
+"""Equation 1 of the papers, rendered through the backbone's own chat template.
+
+    P_final = [Begin of audio] P_seed [End of audio] P_gen
+
+For target generation ``P_seed`` is text (a caption or a tag list). For training and
+inference the same prompt is tokenised with an *audio slot* in place of the seed: a run of
+placeholder positions that the adapter's outputs fill. Both paths share one template, so the
+adapter learns to stand in for exactly the text the backbone saw when it wrote the targets.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from transformers import PreTrainedTokenizerBase
+
+# A string no tokenizer will produce from ordinary text; the rendered chat is split on it.
+_AUDIO_SENTINEL = "\u241eBALSA_AUDIO\u241e"
+
+
+@dataclass(frozen=True)
+class PromptTemplate:
+    begin_audio: str = "[Begin of audio]"
+    end_audio: str = "[End of audio]"
+
+    def user_message(self, seeds: Sequence[str], instruction: str) -> str:
+        """The user turn: one [Begin/End of audio] span per seed, then the instruction."""
+        if len(seeds) == 1:
+            spans = [f"{self.begin_audio} {seeds[0]} {self.end_audio}"]
+        else:
+            spans = [
+                f"{_numbered(self.begin_audio, i)} {seed} {_numbered(self.end_audio, i)}"
+                for i, seed in enumerate(seeds, start=1)
+            ]
+        return " ".join(spans + [instruction])
+
+
+def _numbered(marker: str, index: int) -> str:
+    """'[Begin of audio]' -> '[Begin of audio1]' (Equation 2's multi-audio markers)."""
+    return f"{marker[:-1]}{index}{marker[-1]}" if marker.endswith("]") else f"{marker}{index}"
+
+
+def render_chat(tokenizer: PreTrainedTokenizerBase, user_message: str) -> str:
+    return tokenizer.apply_chat_template(
+        [{"role": "user", "content": user_message}], tokenize=False, add_generation_prompt=True
+    )
+
+
+@dataclass(frozen=True)
+class AudioPrompt:
+    """Token ids of a prompt whose audio slots are runs of placeholder ids."""
+
+    input_ids: list[int]
+    audio_slots: list[tuple[int, int]]  # (start, length) of each audio span, in order
+
+
+def tokenize_audio_prompt(
+    tokenizer: PreTrainedTokenizerBase,
+    template: PromptTemplate,
+    instruction: str,
+    num_audios: int,
+    tokens_per_audio: int,
+) -> AudioPrompt:
+    message = template.user_message([_AUDIO_SENTINEL] * num_audios, instruction)
+    pieces = render_chat(tokenizer, message).split(_AUDIO_SENTINEL)
+    if len(pieces) != num_audios + 1:
+        raise ValueError("the chat template altered the audio placeholder; cannot place audio")
+    placeholder = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
+    input_ids: list[int] = []
+    slots: list[tuple[int, int]] = []
+    for index, piece in enumerate(pieces):
+        input_ids.extend(tokenizer(piece, add_special_tokens=False)["input_ids"])
+        if index < num_audios:
+            slots.append((len(input_ids), tokens_per_audio))
+            input_ids.extend([placeholder] * tokens_per_audio)
+    return AudioPrompt(input_ids=input_ids, audio_slots=slots)

@@ -1,0 +1,143 @@
+"""What every corpus reader shares: annotation CSV loading, option checks, audio probing."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
+
+import numpy as np
+import pandas as pd
+
+from balsa_core.audio import AudioError, AudioInfo, probe_audio
+from balsa_core.metadata import METADATA_SCHEMA, REJECTS_SCHEMA, empty_rejects
+
+# A reader emits one "seed" per metadata row before the audio is probed: the metadata
+# columns the header probe fills in are absent, and ``source`` says where the row came from.
+SEED_COLUMNS = [
+    name for name in METADATA_SCHEMA.names if name not in ("duration_s", "sample_rate")
+] + ["source"]
+
+T = TypeVar("T")
+
+
+class AnnotationError(ValueError):
+    """An annotation file is missing or malformed; the message names the file and the problem."""
+
+
+@dataclass
+class ReadResult:
+    rows: pd.DataFrame
+    rejects: pd.DataFrame
+
+
+def read_annotation_csv(path: Path | str, required_columns: Iterable[str]) -> pd.DataFrame:
+    """Read a CSV with every cell as a string; raise AnnotationError naming the file on failure."""
+    path = Path(path)
+    if not path.is_file():
+        raise AnnotationError(f"{path}: annotation file not found")
+    try:
+        # All-string cells with no NA guessing: ids such as "nan" or "1e5" must stay verbatim,
+        # and utf-8-sig drops the byte-order mark some spreadsheet exports prepend.
+        table = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
+        raise AnnotationError(f"{path}: not a readable CSV file ({error})") from error
+    missing = [column for column in required_columns if column not in table.columns]
+    if missing:
+        raise AnnotationError(
+            f"{path}: missing column(s) {missing}; found {list(table.columns)}"
+        )
+    return table
+
+
+def row_source(path: Path, index: int) -> str:
+    """Name a data row as ``file:line``, the header being line 1."""
+    return f"{path}:{index + 2}"
+
+
+def bad_row(path: Path, index: int, problem: str) -> AnnotationError:
+    return AnnotationError(f"{row_source(path, index)}: {problem}")
+
+
+def required_cell(path: Path, index: int, record: Mapping[str, str], column: str) -> str:
+    value = record[column].strip()
+    if not value:
+        raise bad_row(path, index, f"empty {column!r}")
+    return value
+
+
+def check_option_names(reader: str, options: Mapping[str, object], known: Iterable[str]) -> None:
+    known = sorted(known)
+    unknown = sorted(set(options) - set(known))
+    if unknown:
+        raise ValueError(f"reader {reader!r}: unknown option(s) {unknown}; known options: {known}")
+
+
+def bool_option(reader: str, options: Mapping[str, object], key: str, default: bool) -> bool:
+    value = options.get(key, default)
+    # A YAML string such as "false" would otherwise be truthy.
+    if not isinstance(value, bool):
+        raise ValueError(f"reader {reader!r}: option {key!r} must be true or false, got {value!r}")
+    return value
+
+
+def list_option(
+    reader: str,
+    options: Mapping[str, object],
+    key: str,
+    default: tuple[T, ...],
+    item_type: type[T],
+) -> tuple[T, ...]:
+    value = options.get(key, default)
+    # A bare string is iterable too, and bool is an int; neither is meant here.
+    if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
+        raise ValueError(f"reader {reader!r}: option {key!r} must be a list, got {value!r}")
+    items = tuple(value)
+    wrong = [item for item in items if not isinstance(item, item_type) or isinstance(item, bool)]
+    if wrong:
+        raise ValueError(
+            f"reader {reader!r}: option {key!r} must list {item_type.__name__} values, got {wrong}"
+        )
+    return items
+
+
+def _probe_outcome(path: str) -> AudioInfo | AudioError:
+    try:
+        return probe_audio(path)
+    except AudioError as error:
+        return error
+
+
+def _metadata_frame(rows: pd.DataFrame) -> pd.DataFrame:
+    return (
+        rows.reindex(columns=METADATA_SCHEMA.names)
+        .astype({"duration_s": "float64", "sample_rate": "int32"})
+        .reset_index(drop=True)
+    )
+
+
+def _rejects_frame(rejects: pd.DataFrame) -> pd.DataFrame:
+    return rejects.reindex(columns=REJECTS_SCHEMA.names).astype("string").reset_index(drop=True)
+
+
+def probe_seeds(seeds: pd.DataFrame, probe: bool = True) -> ReadResult:
+    """Fill ``duration_s``/``sample_rate`` from each audio header, read once per file.
+
+    Seeds whose file is missing, unreadable or empty become rejects carrying the reason.
+    With ``probe`` off no file is touched: durations are NaN, rates 0, nothing is rejected.
+    """
+    if not probe:
+        unprobed = seeds.assign(duration_s=np.nan, sample_rate=0)
+        return ReadResult(rows=_metadata_frame(unprobed), rejects=empty_rejects())
+    outcomes = {path: _probe_outcome(path) for path in seeds["audio_path"].unique()}
+    outcome_per_seed = seeds["audio_path"].map(outcomes)
+    failed = outcome_per_seed.map(lambda outcome: isinstance(outcome, AudioError)).astype(bool)
+    good = seeds[~failed]
+    good_infos = outcome_per_seed[~failed]
+    rows = good.assign(
+        duration_s=good_infos.map(lambda info: info.duration_s),
+        sample_rate=good_infos.map(lambda info: info.sample_rate),
+    )
+    rejects = seeds[failed].assign(reason=outcome_per_seed[failed].map(lambda error: error.reason))
+    return ReadResult(rows=_metadata_frame(rows), rejects=_rejects_frame(rejects))

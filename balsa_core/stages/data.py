@@ -1,0 +1,80 @@
+"""Stages that read and write tables only: no torch, so their jobs start in a second.
+
+The Snakemake workflow scripts and the ``balsa`` command line both call these.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from balsa_core.demo_corpus import DemoCorpusConfig, generate_demo_corpus
+from balsa_core.evaluation.hallucination import build_hallucination_items
+from balsa_core.metadata import read_metadata, write_metadata, write_rejects
+from balsa_core.readers import read_corpus
+from balsa_core.reports import plot_table4, table4
+
+log = logging.getLogger(__name__)
+
+def demo_corpus(settings: Mapping[str, Any], out_dir: Path) -> None:
+    summary = generate_demo_corpus(DemoCorpusConfig(**settings), out_dir)
+    log.info("demo corpus: %s", summary)
+
+
+def metadata(name: str, corpus: Mapping[str, Any], out_path: Path, rejects_path: Path) -> None:
+    result = read_corpus(name, corpus["reader"], Path(corpus["root"]), corpus.get("options", {}))
+    write_metadata(result.rows, out_path)
+    write_rejects(result.rejects, rejects_path)
+    log.info("%s: %d seeds from %d clips, %d rejected", name, len(result.rows), result.rows["clip_id"].nunique(), len(result.rejects))
+    for reject in result.rejects.itertuples():
+        log.warning("%s: rejected %s (%s): %s", name, reject.audio_path, reject.source, reject.reason)
+
+
+def held_out_clips(metadata_paths: Sequence[Path], truth_csv: Path | None) -> tuple[pd.DataFrame, list[str]]:
+    """Test-split clips with their true tags, and the tag vocabulary negatives are drawn from.
+
+    Tags come from the metadata, or, for the demo, from the generator's ground truth (its
+    captioned clips carry no tags in the AudioCaps layout, as in the real corpus).
+    """
+    frame = pd.concat([read_metadata(path) for path in metadata_paths], ignore_index=True)
+    clips = frame.drop_duplicates("clip_id")[["clip_id", "split", "audio_path", "tags"]].reset_index(drop=True)
+    if truth_csv is not None:
+        truth = pd.read_csv(truth_csv)
+        by_path = {
+            os.path.normpath(truth_csv.parent / rel): tags.split(";") for rel, tags in zip(truth["audio_path"], truth["tags"])
+        }
+        clips["tags"] = [by_path.get(os.path.normpath(path), []) for path in clips["audio_path"]]
+    vocabulary = sorted({tag for tags in clips["tags"] for tag in tags})
+    test = clips[(clips["split"] == "test") & clips["tags"].map(bool)].reset_index(drop=True)
+    return test[["clip_id", "audio_path", "tags"]], vocabulary
+
+
+def build_hallucination(
+    metadata_paths: Sequence[Path], truth_csv: Path | None, settings: Mapping[str, Any], out_path: Path
+) -> None:
+    clips, vocabulary = held_out_clips(metadata_paths, truth_csv)
+    if "max_clips" in settings:
+        clips = clips.iloc[: settings["max_clips"]]
+    items = build_hallucination_items(clips, vocabulary, settings["negatives_per_clip"], settings["seed"])
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    items.to_parquet(out_path, index=False)
+    log.info("hallucination benchmark: %d questions on %d held-out clips, %d tags", len(items), len(clips), len(vocabulary))
+
+
+def report_table4(metric_paths: Sequence[Path], out_csv: Path, out_png: Path) -> None:
+    rows = []
+    for path in metric_paths:
+        metrics = json.loads(Path(path).read_text())
+        metrics.pop("questions")
+        rows.append(metrics)
+    table = table4(rows)
+    out_csv.parent.mkdir(parents=True, exist_ok=True)
+    table.to_csv(out_csv, index=False)
+    plot_table4(table, out_png)
+

@@ -1,0 +1,19 @@
+# Shards are written beside the index and survive a failed job; a rerun keeps the finished
+# shards that were made with the same encoder and layers.
+rule cache_features:
+    input:
+        metadata="data/metadata/{corpus}.parquet",
+        encoder="models/encoder.json",
+    output:
+        "data/features/{corpus}/index.parquet",
+    params:
+        settings=canonical(config["features"]),
+    threads: HEAVY_THREADS
+    log:
+        "logs/features/{corpus}.log",
+    benchmark:
+        "benchmarks/features/{corpus}.tsv"
+    conda:
+        "../envs/training.yaml"
+    script:
+        "../workflow_scripts/cache_features.py"

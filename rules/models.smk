@@ -1,0 +1,15 @@
+# Bundled models are converted once into models/bundled/<name>; other sources are recorded
+# as they are. Every later stage loads from the manifest.
+rule prepare_model:
+    output:
+        "models/{role}.json",
+    params:
+        source=lambda wildcards: config["models"][wildcards.role],
+    log:
+        "logs/models/{role}.log",
+    benchmark:
+        "benchmarks/models/{role}.tsv"
+    conda:
+        "../envs/training.yaml"
+    script:
+        "../workflow_scripts/prepare_model.py"

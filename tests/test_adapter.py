@@ -1,0 +1,47 @@
+import pytest
+import torch
+
+from balsa_core.adapter import AdapterConfig, QFormerAdapter, count_parameters
+
+
+def tiny_config(**overrides) -> AdapterConfig:
+    settings = dict(encoder_dim=32, llm_dim=48, num_encoder_layers=3, num_queries=4, num_heads=4, dropout=0.0)
+    return AdapterConfig(**{**settings, **overrides})
+
+
+def test_paper_dimensions_give_about_22m_parameters():
+    # whisper-small (768) -> Llama-3.1-8B (4096), 2 layers, 64 queries: the papers report ~22M.
+    paper = AdapterConfig(encoder_dim=768, llm_dim=4096, num_encoder_layers=3, num_queries=64, num_layers=2)
+    assert 21.5e6 < count_parameters(paper) < 22.5e6
+
+
+def test_count_matches_a_built_adapter():
+    config = tiny_config()
+    assert count_parameters(config) == sum(p.numel() for p in QFormerAdapter(config).parameters())
+
+
+def test_output_shape_and_equal_initial_layer_weights():
+    adapter = QFormerAdapter(tiny_config())
+    out = adapter(torch.randn(2, 3, 10, 32))
+    assert out.shape == (2, 4, 48)
+    assert torch.allclose(torch.softmax(adapter.layer_weights, 0), torch.full((3,), 1 / 3))
+
+
+def test_masked_padding_changes_nothing():
+    # A clip's output must not depend on the padding that batching adds after it.
+    torch.manual_seed(0)
+    adapter = QFormerAdapter(tiny_config()).eval()
+    clip = torch.randn(1, 3, 7, 32)
+    padded = torch.cat([clip, torch.randn(1, 3, 5, 32)], dim=2)
+    mask = torch.tensor([[True] * 7 + [False] * 5])
+    torch.testing.assert_close(adapter(clip), adapter(padded, mask), atol=1e-5, rtol=1e-5)
+
+
+def test_wrong_layer_count_is_refused():
+    with pytest.raises(ValueError, match="expected 3 encoder layers, got 2"):
+        QFormerAdapter(tiny_config())(torch.randn(1, 2, 5, 32))
+
+
+def test_heads_must_divide_the_encoder_dim():
+    with pytest.raises(ValueError, match="num_heads=5"):
+        QFormerAdapter(tiny_config(num_heads=5))

@@ -1,0 +1,23 @@
+from pathlib import Path
+
+from balsa_core.stages import models as stages
+from balsa_core.logs import workflow_job
+
+# One script for both evaluation rules: with an adapter input it probes the audio model,
+# without one it probes the backbone given the true tags as text.
+adapter = Path(snakemake.input.adapter).parent if "adapter" in snakemake.input.keys() else None
+with workflow_job(snakemake):
+    stages.evaluate_hallucination(
+        items_path=Path(snakemake.input.questions),
+        model=adapter.name if adapter else stages.TEXT_CEILING,
+        adapter_dir=adapter,
+        feature_indexes=[Path(path) for path in snakemake.input.get("features", [])],
+        llm_manifest=Path(snakemake.input.llm),
+        prompts={
+            "begin_audio": snakemake.params.get("begin_audio", ""),
+            "end_audio": snakemake.params.get("end_audio", ""),
+        },
+        settings=snakemake.params.settings,
+        out_answers=Path(snakemake.output.answers),
+        out_metrics=Path(snakemake.output.metrics),
+    )
