@@ -18,15 +18,24 @@ from balsa_core.prompts import PromptTemplate
 log = logging.getLogger(__name__)
 
 
+def with_instruction(question: str, answer_instruction: str) -> str:
+    return f"{question} {answer_instruction}".strip()
+
+
 def answer_with_audio(
-    model: AudioLLM, items: pd.DataFrame, store: FeatureStore, batch_size: int, max_new_tokens: int
+    model: AudioLLM,
+    items: pd.DataFrame,
+    store: FeatureStore,
+    batch_size: int,
+    max_new_tokens: int,
+    answer_instruction: str = "",
 ) -> list[str]:
     answers: list[str] = []
     started = time.perf_counter()
     for start in range(0, len(items), batch_size):
         batch = items.iloc[start : start + batch_size]
         examples = [
-            Example(features=[store.get(clip_id)], instruction=question)
+            Example(features=[store.get(clip_id)], instruction=with_instruction(question, answer_instruction))
             for clip_id, question in zip(batch["clip_id"], batch["question"])
         ]
         answers += model.generate(examples, max_new_tokens=max_new_tokens)
@@ -35,11 +44,16 @@ def answer_with_audio(
 
 
 def answer_with_text(
-    backend: GenerationBackend, template: PromptTemplate, items: pd.DataFrame, max_new_tokens: int
+    backend: GenerationBackend,
+    template: PromptTemplate,
+    items: pd.DataFrame,
+    max_new_tokens: int,
+    answer_instruction: str = "",
 ) -> list[str]:
     """The text ceiling: the clip's true tags stand where the audio would be."""
     messages = [
-        template.user_message([", ".join(tags)], question) for tags, question in zip(items["tags"], items["question"])
+        template.user_message([", ".join(tags)], with_instruction(question, answer_instruction))
+        for tags, question in zip(items["tags"], items["question"])
     ]
     completions = backend.generate(messages, SamplingSettings(max_new_tokens=max_new_tokens, temperature=0.0))
     return [completion.text for completion in completions]

@@ -142,11 +142,18 @@ def evaluate_hallucination(
     items = pd.read_parquet(items_path)
     if adapter_dir is None:
         backend = make_backend("transformers", ModelManifest.read(llm_manifest).path, settings["batch_size"])
-        answers = answer_with_text(backend, _template(prompts), items, settings["max_new_tokens"])
+        answers = answer_with_text(
+            backend, _template(prompts), items, settings["max_new_tokens"], settings["answer_instruction"]
+        )
     else:
         audio_llm, _ = AudioLLM.from_pretrained(adapter_dir)
         answers = answer_with_audio(
-            audio_llm, items, FeatureStore(feature_indexes), settings["batch_size"], settings["max_new_tokens"]
+            audio_llm,
+            items,
+            FeatureStore(feature_indexes),
+            settings["batch_size"],
+            settings["max_new_tokens"],
+            settings["answer_instruction"],
         )
     scored, metrics = score_answers(items, answers)
     out_answers.parent.mkdir(parents=True, exist_ok=True)
