@@ -33,6 +33,8 @@ smoke: $(INSTALLED)
 	$(SNAKEMAKE) --cores all --directory .smoke --snakefile Snakefile results/table4.csv
 
 lint: $(INSTALLED)
+	$(BIN)/ruff check balsa_core workflow_scripts tests
+	$(BIN)/ruff format --check balsa_core workflow_scripts tests
 	$(SNAKEMAKE) --lint
 
 clean:

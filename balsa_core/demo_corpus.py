@@ -123,9 +123,7 @@ def _harmonic_stack(freq_hz: np.ndarray, amplitudes: Sequence[float], sample_rat
     return out
 
 
-def _band_noise(
-    rng: np.random.Generator, n: int, sample_rate: int, low_hz: float, high_hz: float
-) -> np.ndarray:
+def _band_noise(rng: np.random.Generator, n: int, sample_rate: int, low_hz: float, high_hz: float) -> np.ndarray:
     # Filter at a power-of-two length: event lengths are arbitrary and FFTs of large primes crawl.
     fft_n = 1 << (n - 1).bit_length()
     spectrum = np.fft.rfft(rng.standard_normal(fft_n))

@@ -122,7 +122,9 @@ def _shard_index(path: Path) -> pd.DataFrame:
 
 
 def _empty_index() -> pd.DataFrame:
-    return pd.DataFrame({"clip_id": pd.Series(dtype=str), "shard": pd.Series(dtype=str), "frames": pd.Series(dtype=int)})
+    return pd.DataFrame(
+        {"clip_id": pd.Series(dtype=str), "shard": pd.Series(dtype=str), "frames": pd.Series(dtype=int)}
+    )
 
 
 class FeatureStore:

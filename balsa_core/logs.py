@@ -30,6 +30,7 @@ def workflow_job(snakemake) -> Iterator[None]:
     """Run a Snakemake script job with stderr, warnings and tracebacks in its ``log:`` file."""
     log_path = Path(snakemake.log[0])
     log_path.parent.mkdir(parents=True, exist_ok=True)
+    console = sys.stderr
     with log_path.open("w", buffering=1) as log_file:
         sys.stderr = log_file
         setup_logging(threads=snakemake.threads)
@@ -38,3 +39,5 @@ def workflow_job(snakemake) -> Iterator[None]:
         except Exception:
             logging.getLogger("balsa").exception("job failed")
             raise
+        finally:
+            sys.stderr = console

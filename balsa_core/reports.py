@@ -41,8 +41,7 @@ def table4(rows: Sequence[Mapping]) -> pd.DataFrame:
         if missing:
             raise ValueError(f"table4: row {position} lacks {missing}")
     records = [
-        {"model": row["model"], **{METRIC_PREFIX + key: float(row[key]) for key in TABLE4_METRICS}}
-        for row in rows
+        {"model": row["model"], **{METRIC_PREFIX + key: float(row[key]) for key in TABLE4_METRICS}} for row in rows
     ]
     return pd.DataFrame(records, columns=TABLE4_COLUMNS).round(2)
 
@@ -66,9 +65,7 @@ def plot_table4(table: pd.DataFrame, path: Path) -> None:
     axes.grid(axis="y", alpha=0.3)
     axes.set_axisbelow(True)
     # Below the axes, so bars near 100 % never hide behind it.
-    axes.legend(
-        loc="upper center", bbox_to_anchor=(0.5, -0.08), ncols=min(len(table), 4), frameon=False
-    )
+    axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.08), ncols=min(len(table), 4), frameon=False)
     _save(figure, path)
 
 

@@ -64,12 +64,18 @@ def train_adapter(
     total_steps = config.epochs * steps_per_epoch
     log.info(
         "training on %d examples: %d epochs x %d steps, global batch %d (micro %d)",
-        len(training_set), config.epochs, steps_per_epoch, config.global_batch_size, config.micro_batch_size,
+        len(training_set),
+        config.epochs,
+        steps_per_epoch,
+        config.global_batch_size,
+        config.micro_batch_size,
     )
 
     def example(row: int) -> Example:
         record = training_set.iloc[row]
-        return Example(features=[store.get(record["clip_id"])], instruction=record["instruction"], target=record["target"])
+        return Example(
+            features=[store.get(record["clip_id"])], instruction=record["instruction"], target=record["target"]
+        )
 
     model.train()
     history, step, examples_seen, started = [], 0, 0, time.perf_counter()
@@ -96,11 +102,23 @@ def train_adapter(
             examples_seen += len(global_batch)
             elapsed = time.perf_counter() - started
             history.append(
-                {"step": step, "epoch": epoch + 1, "loss": step_loss, "lr": lr, "grad_norm": grad_norm, "elapsed_s": elapsed}
+                {
+                    "step": step,
+                    "epoch": epoch + 1,
+                    "loss": step_loss,
+                    "lr": lr,
+                    "grad_norm": grad_norm,
+                    "elapsed_s": elapsed,
+                }
             )
             log.info(
                 "step %d/%d epoch %d loss %.4f lr %.2e (%.2f examples/s)",
-                step, total_steps, epoch + 1, step_loss, lr, examples_seen / elapsed,
+                step,
+                total_steps,
+                epoch + 1,
+                step_loss,
+                lr,
+                examples_seen / elapsed,
             )
     model.eval()
     return pd.DataFrame(history)

@@ -3,7 +3,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from tiny_models import build_tiny_llm, build_tiny_whisper
 
 REPO = Path(__file__).resolve().parents[1]

@@ -33,7 +33,7 @@ REPLIES = [
     ("Correct.", "yes"),
     ("Answer: Yes", "yes"),
     ("The answer is no.", "no"),
-    ("  \n\"Yes\" ", "yes"),
+    ('  \n"Yes" ', "yes"),
     ("No dog barking can be heard; there is a man speaking.", "no"),
     # Explicit answer word later in the reply.
     ("Based on the audio, yes.", "yes"),

@@ -23,9 +23,7 @@ def test_probe_reads_the_header(tmp_path: Path) -> None:
     stereo = np.stack([sine(44100, 0.5, 0.5)] * 2, axis=1)
     path = write_wav(tmp_path / "stereo.wav", stereo, 44100)
 
-    assert probe_audio(path) == AudioInfo(
-        sample_rate=44100, frames=22050, channels=2, duration_s=0.5
-    )
+    assert probe_audio(path) == AudioInfo(sample_rate=44100, frames=22050, channels=2, duration_s=0.5)
 
 
 @pytest.mark.parametrize(
@@ -44,9 +42,7 @@ def test_probe_reads_the_header(tmp_path: Path) -> None:
     ],
     ids=["missing", "zero-bytes", "zero-frames", "random-bytes"],
 )
-def test_probe_rejects_bad_files_naming_file_and_reason(
-    tmp_path: Path, make_file, reason: str
-) -> None:
+def test_probe_rejects_bad_files_naming_file_and_reason(tmp_path: Path, make_file, reason: str) -> None:
     path = tmp_path / "bad.wav"
     make_file(path)
 

@@ -12,8 +12,14 @@ QUERIES = 4
 def model(tiny_llm):
     llm, tokenizer = tiny_llm
     torch.manual_seed(0)
-    config = AdapterConfig(encoder_dim=32, llm_dim=llm.config.hidden_size, num_encoder_layers=2,
-                           num_queries=QUERIES, num_heads=4, dropout=0.0)
+    config = AdapterConfig(
+        encoder_dim=32,
+        llm_dim=llm.config.hidden_size,
+        num_encoder_layers=2,
+        num_queries=QUERIES,
+        num_heads=4,
+        dropout=0.0,
+    )
     return AudioLLM(llm, tokenizer, QFormerAdapter(config), PromptTemplate())
 
 
@@ -58,8 +64,13 @@ def test_batched_generation_matches_one_at_a_time(model):
 
 
 def test_from_pretrained_restores_the_trained_adapter(model, tiny_llm_dir, tmp_path):
-    spec = AudioLLMSpec(adapter=model.adapter.config, llm_path=str(tiny_llm_dir), encoder_path="unused",
-                        encoder_layers=[1, 2], template=PromptTemplate())
+    spec = AudioLLMSpec(
+        adapter=model.adapter.config,
+        llm_path=str(tiny_llm_dir),
+        encoder_path="unused",
+        encoder_layers=[1, 2],
+        template=PromptTemplate(),
+    )
     model.save_adapter(tmp_path, spec)
     restored, restored_spec = AudioLLM.from_pretrained(tmp_path)
     assert restored_spec == spec

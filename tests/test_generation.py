@@ -11,9 +11,11 @@ from balsa_core.generation import (
 )
 from balsa_core.prompts import PromptTemplate
 
-MESSAGES = ["[Begin of audio] rain [End of audio] Replay the audio.",
-            "[Begin of audio] a siren wails while birds chirp loudly [End of audio] Replay the audio.",
-            "short"]
+MESSAGES = [
+    "[Begin of audio] rain [End of audio] Replay the audio.",
+    "[Begin of audio] a siren wails while birds chirp loudly [End of audio] Replay the audio.",
+    "short",
+]
 
 
 @pytest.fixture(scope="module")
@@ -40,25 +42,47 @@ class EchoBackend:
     model_name = "echo"
 
     def generate(self, user_messages, settings):
-        return [Completion(text=message.upper(), num_tokens=len(message.split()), finished=True)
-                for message in user_messages]
+        return [
+            Completion(text=message.upper(), num_tokens=len(message.split()), finished=True)
+            for message in user_messages
+        ]
 
 
 def metadata() -> pd.DataFrame:
-    return pd.DataFrame({
-        "seed_id": ["c/1", "c/2", "c/3"], "clip_id": ["c/a", "c/b", "c/c"], "corpus": "c",
-        "split": ["train", "train", "test"], "seed_text": ["rain", "a dog barks", "wind"],
-    })
+    return pd.DataFrame(
+        {
+            "seed_id": ["c/1", "c/2", "c/3"],
+            "clip_id": ["c/a", "c/b", "c/c"],
+            "corpus": "c",
+            "split": ["train", "train", "test"],
+            "seed_text": ["rain", "a dog barks", "wind"],
+        }
+    )
 
 
 def test_targets_carry_prompt_and_provenance(tmp_path):
     settings = SamplingSettings(max_new_tokens=40, temperature=0.7, top_p=0.9, seed=11)
-    targets = generate_targets(metadata(), EchoBackend(), "echo", PromptTemplate(), "positive",
-                               "Replay the audio.", samples_per_seed=2, settings=settings, splits=["train"])
+    targets = generate_targets(
+        metadata(),
+        EchoBackend(),
+        "echo",
+        PromptTemplate(),
+        "positive",
+        "Replay the audio.",
+        samples_per_seed=2,
+        settings=settings,
+        splits=["train"],
+    )
     assert list(targets["target_id"]) == ["c/1|positive|0", "c/1|positive|1", "c/2|positive|0", "c/2|positive|1"]
     assert targets["prompt"].iloc[0] == "[Begin of audio] rain [End of audio] Replay the audio."
     assert targets["target"].iloc[0] == targets["prompt"].iloc[0].upper()
-    assert (targets[["model", "backend", "temperature", "top_p", "max_new_tokens", "seed"]].iloc[0].tolist()
-            == ["echo", "echo", 0.7, 0.9, 40, 11])
+    assert targets[["model", "backend", "temperature", "top_p", "max_new_tokens", "seed"]].iloc[0].tolist() == [
+        "echo",
+        "echo",
+        0.7,
+        0.9,
+        40,
+        11,
+    ]
     write_targets(targets, tmp_path / "t.parquet")
     pd.testing.assert_frame_equal(read_targets(tmp_path / "t.parquet"), targets, check_dtype=False)

@@ -38,7 +38,14 @@ def test_phrasings_are_the_released_templates() -> None:
 def test_columns_and_unique_item_ids() -> None:
     items = build()
     assert list(items.columns) == [
-        "item_id", "clip_id", "audio_path", "object", "label", "phrasing", "question", "tags",
+        "item_id",
+        "clip_id",
+        "audio_path",
+        "object",
+        "label",
+        "phrasing",
+        "question",
+        "tags",
     ]
     assert items["item_id"].is_unique
     first = items.iloc[0]
@@ -94,9 +101,7 @@ def test_deterministic_given_seed() -> None:
 def test_negatives_independent_of_other_clips() -> None:
     alone = build(make_clips(("c", ["rain", "dog", "speech"])))
     among_others = build(CLIPS.iloc[::-1])
-    pd.testing.assert_frame_equal(
-        among_others[among_others["clip_id"] == "c"].reset_index(drop=True), alone
-    )
+    pd.testing.assert_frame_equal(among_others[among_others["clip_id"] == "c"].reset_index(drop=True), alone)
 
 
 def test_negatives_are_roughly_uniform() -> None:

@@ -16,16 +16,20 @@ class RecordingBackend:
         return [Completion(text=reply, num_tokens=1, finished=True) for reply in self.replies]
 
 
-ITEMS = pd.DataFrame({
-    "question": ["Is there a sound of siren in the audio?", "Is there a sound of dog in the audio?"],
-    "tags": [["siren", "rain"], ["siren", "rain"]],
-    "label": ["yes", "no"],
-})
+ITEMS = pd.DataFrame(
+    {
+        "question": ["Is there a sound of siren in the audio?", "Is there a sound of dog in the audio?"],
+        "tags": [["siren", "rain"], ["siren", "rain"]],
+        "label": ["yes", "no"],
+    }
+)
 
 
 def test_text_ceiling_puts_the_true_tags_where_the_audio_would_be():
     backend = RecordingBackend(["Yes.", "No."])
-    answers = answer_with_text(backend, PromptTemplate(), ITEMS, max_new_tokens=8, answer_instruction="Answer yes or no.")
+    answers = answer_with_text(
+        backend, PromptTemplate(), ITEMS, max_new_tokens=8, answer_instruction="Answer yes or no."
+    )
     assert answers == ["Yes.", "No."]
     assert backend.messages[0] == (
         "[Begin of audio] siren, rain [End of audio] Is there a sound of siren in the audio? Answer yes or no."

@@ -8,7 +8,9 @@ def test_equation_1_user_message():
 
 
 def test_equation_2_numbers_the_audio_markers():
-    message = PromptTemplate().user_message(["a dog barks", "rain falls"], "Explain the difference between the audio clips.")
+    message = PromptTemplate().user_message(
+        ["a dog barks", "rain falls"], "Explain the difference between the audio clips."
+    )
     assert message == (
         "[Begin of audio1] a dog barks [End of audio1] [Begin of audio2] rain falls [End of audio2] "
         "Explain the difference between the audio clips."
@@ -19,7 +21,7 @@ def test_audio_slot_replaces_exactly_the_seed(tiny_llm):
     _, tokenizer = tiny_llm
     template = PromptTemplate()
     prompt = tokenize_audio_prompt(tokenizer, template, "Replay the audio.", num_audios=1, tokens_per_audio=5)
-    (start, length), = prompt.audio_slots
+    ((start, length),) = prompt.audio_slots
     assert length == 5
     rendered = render_chat(tokenizer, template.user_message(["SEED"], "Replay the audio."))
     before, after = rendered.split("SEED")

@@ -93,17 +93,14 @@ def test_esc50_reads_one_tags_seed_per_clip(tmp_path: Path) -> None:
     assert set(rows["seed_kind"]) == {"tags"}
     assert set(rows["corpus"]) == {"esc"}
     assert list(rows["audio_path"]) == [
-        str(root / "audio" / name)
-        for name in ("1-100032-A-0.wav", "4-102844-A-49.wav", "5-103415-A-2.wav")
+        str(root / "audio" / name) for name in ("1-100032-A-0.wav", "4-102844-A-49.wav", "5-103415-A-2.wav")
     ]
     assert list(rows["duration_s"]) == pytest.approx([1.0, 0.5, 0.2])
     assert list(rows["sample_rate"]) == [44100, 44100, 22050]
 
 
 def test_esc50_default_split_is_fold_5_test_rest_train(tmp_path: Path) -> None:
-    root = make_esc50(
-        tmp_path, [esc50_row(f"{fold}-1000{fold}-A-0.wav", fold, "dog") for fold in range(1, 6)]
-    )
+    root = make_esc50(tmp_path, [esc50_row(f"{fold}-1000{fold}-A-0.wav", fold, "dog") for fold in range(1, 6)])
 
     rows = read_corpus("esc50", "esc50", root, {"probe_audio": False}).rows
 
@@ -111,20 +108,14 @@ def test_esc50_default_split_is_fold_5_test_rest_train(tmp_path: Path) -> None:
 
 
 def test_esc50_custom_test_folds(tmp_path: Path) -> None:
-    root = make_esc50(
-        tmp_path, [esc50_row(f"{fold}-1000{fold}-A-0.wav", fold, "dog") for fold in range(1, 6)]
-    )
+    root = make_esc50(tmp_path, [esc50_row(f"{fold}-1000{fold}-A-0.wav", fold, "dog") for fold in range(1, 6)])
 
-    rows = read_corpus(
-        "esc50", "esc50", root, {"test_folds": [1, 2], "val_folds": [3], "probe_audio": False}
-    ).rows
+    rows = read_corpus("esc50", "esc50", root, {"test_folds": [1, 2], "val_folds": [3], "probe_audio": False}).rows
 
     assert list(rows["split"]) == ["test", "test", "val", "train", "train"]
 
 
-def test_audio_path_is_joined_from_root_not_resolved(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_audio_path_is_joined_from_root_not_resolved(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     make_esc50(tmp_path / "corpus", [esc50_row("1-1-A-0.wav", 1, "dog")])
     write_wav(tmp_path / "corpus" / "audio" / "1-1-A-0.wav")
@@ -196,9 +187,7 @@ def test_esc50_missing_annotation_file_names_the_file(tmp_path: Path) -> None:
 
 
 def test_esc50_missing_column_names_file_and_column(tmp_path: Path) -> None:
-    csv_path = write_csv(
-        tmp_path / "meta" / "esc50.csv", ["filename", "fold", "target"], [["1-1-A-0.wav", 1, 0]]
-    )
+    csv_path = write_csv(tmp_path / "meta" / "esc50.csv", ["filename", "fold", "target"], [["1-1-A-0.wav", 1, 0]])
 
     with pytest.raises(AnnotationError) as raised:
         read_corpus("esc50", "esc50", tmp_path)
@@ -208,9 +197,7 @@ def test_esc50_missing_column_names_file_and_column(tmp_path: Path) -> None:
 
 
 def test_esc50_bad_fold_names_file_and_line(tmp_path: Path) -> None:
-    make_esc50(
-        tmp_path, [esc50_row("1-1-A-0.wav", 1, "dog"), esc50_row("1-2-A-0.wav", "x", "dog")]
-    )
+    make_esc50(tmp_path, [esc50_row("1-1-A-0.wav", 1, "dog"), esc50_row("1-2-A-0.wav", "x", "dog")])
 
     with pytest.raises(AnnotationError, match="fold") as raised:
         read_corpus("esc50", "esc50", tmp_path, {"probe_audio": False})
@@ -345,9 +332,7 @@ def test_audiocaps_audio_dir_option(tmp_path: Path) -> None:
     root = make_audiocaps(tmp_path / "captions", {"train": [[1, "abc", 0, "A dog barks"]]})
     elsewhere = write_wav(tmp_path / "downloads" / "Yabc.wav")
 
-    rows = read_corpus(
-        "ac", "audiocaps", root, {"splits": ["train"], "audio_dir": str(elsewhere.parent)}
-    ).rows
+    rows = read_corpus("ac", "audiocaps", root, {"splits": ["train"], "audio_dir": str(elsewhere.parent)}).rows
 
     assert list(rows["audio_path"]) == [str(elsewhere)]
 
@@ -398,17 +383,13 @@ def test_audiocaps_listed_split_file_missing_names_it(tmp_path: Path) -> None:
 def test_audiocaps_unlisted_split_file_may_be_absent(tmp_path: Path) -> None:
     root = make_audiocaps(tmp_path, {"train": [[1, "abc", 0, "x"]], "test": [[2, "def", 0, "y"]]})
 
-    rows = read_corpus(
-        "ac", "audiocaps", root, {"splits": ["train", "test"], "probe_audio": False}
-    ).rows
+    rows = read_corpus("ac", "audiocaps", root, {"splits": ["train", "test"], "probe_audio": False}).rows
 
     assert list(rows["split"]) == ["train", "test"]
 
 
 def test_audiocaps_missing_column_names_file_and_column(tmp_path: Path) -> None:
-    csv_path = write_csv(
-        tmp_path / "train.csv", ["audiocap_id", "youtube_id", "start_time"], [[1, "abc", 0]]
-    )
+    csv_path = write_csv(tmp_path / "train.csv", ["audiocap_id", "youtube_id", "start_time"], [[1, "abc", 0]])
 
     with pytest.raises(AnnotationError) as raised:
         read_corpus("ac", "audiocaps", tmp_path, {"splits": ["train"]})
@@ -421,9 +402,7 @@ def test_audiocaps_missing_column_names_file_and_column(tmp_path: Path) -> None:
     ("row", "problem"),
     [([1, "abc", 0, "   "], "caption"), ([1, "abc", "soon", "x"], "start_time")],
 )
-def test_audiocaps_bad_row_names_file_line_and_column(
-    tmp_path: Path, row: list[object], problem: str
-) -> None:
+def test_audiocaps_bad_row_names_file_line_and_column(tmp_path: Path, row: list[object], problem: str) -> None:
     make_audiocaps(tmp_path, {"train": [[0, "ok", 0, "fine"], row]})
 
     with pytest.raises(AnnotationError, match=problem) as raised:
@@ -471,9 +450,7 @@ def test_annotation_files(tmp_path: Path) -> None:
         tmp_path / "val.csv",
         tmp_path / "test.csv",
     ]
-    assert annotation_files("audiocaps", str(tmp_path), {"splits": ["test"]}) == [
-        tmp_path / "test.csv"
-    ]
+    assert annotation_files("audiocaps", str(tmp_path), {"splits": ["test"]}) == [tmp_path / "test.csv"]
 
 
 def test_unknown_reader_lists_known_ones(tmp_path: Path) -> None:

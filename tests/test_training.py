@@ -21,9 +21,17 @@ def targets_frame(seeds: int) -> pd.DataFrame:
     for seed in range(seeds):
         for kind, samples in (("positive", 2), ("negative", 1)):
             for sample in range(samples):
-                rows.append({"target_id": f"s{seed}|{kind}|{sample}", "clip_id": f"c{seed}", "split": "train",
-                             "prompt_kind": kind, "sample_index": sample, "target": f"text {seed}",
-                             "instruction": kind})
+                rows.append(
+                    {
+                        "target_id": f"s{seed}|{kind}|{sample}",
+                        "clip_id": f"c{seed}",
+                        "split": "train",
+                        "prompt_kind": kind,
+                        "sample_index": sample,
+                        "target": f"text {seed}",
+                        "instruction": kind,
+                    }
+                )
     rows.append({**rows[0], "target_id": "test|positive|0", "split": "test"})
     return pd.DataFrame(rows)
 
@@ -45,17 +53,23 @@ def test_training_fits_a_small_set(tiny_llm):
     llm, tokenizer = tiny_llm
     torch.manual_seed(0)
     features = {f"clip{i}": torch.randn(2, 6 + i, 32).half() for i in range(4)}
-    training_set = pd.DataFrame({
-        "clip_id": list(features),
-        "instruction": ["Replay the audio."] * 4,
-        "target": ["a siren wails", "rain falls", "a dog barks", "birds chirp"],
-    })
-    config = AdapterConfig(encoder_dim=32, llm_dim=llm.config.hidden_size, num_encoder_layers=2,
-                           num_queries=4, num_heads=4, dropout=0.0)
+    training_set = pd.DataFrame(
+        {
+            "clip_id": list(features),
+            "instruction": ["Replay the audio."] * 4,
+            "target": ["a siren wails", "rain falls", "a dog barks", "birds chirp"],
+        }
+    )
+    config = AdapterConfig(
+        encoder_dim=32, llm_dim=llm.config.hidden_size, num_encoder_layers=2, num_queries=4, num_heads=4, dropout=0.0
+    )
     model = AudioLLM(llm, tokenizer, QFormerAdapter(config), PromptTemplate())
-    history = train_adapter(model, training_set, DictStore(features),
-                            TrainingConfig(epochs=40, learning_rate=3e-3, micro_batch_size=2, global_batch_size=4,
-                                           warmup_steps=2))
+    history = train_adapter(
+        model,
+        training_set,
+        DictStore(features),
+        TrainingConfig(epochs=40, learning_rate=3e-3, micro_batch_size=2, global_batch_size=4, warmup_steps=2),
+    )
     assert len(history) == 40
     # Only the audio slots can move; half a nat off the target loss means they learned.
     assert history["loss"].iloc[-5:].mean() < history["loss"].iloc[:5].mean() - 0.5

@@ -11,7 +11,6 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
-
 from tiny_models import build_tiny_llm, build_tiny_whisper
 
 REPO = Path(__file__).resolve().parents[1]
@@ -26,7 +25,11 @@ def snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:
     environment = {**os.environ, "PATH": f"{SNAKEMAKE.parent}{os.pathsep}{os.environ['PATH']}"}
     return subprocess.run(
         [str(SNAKEMAKE), "--snakefile", str(REPO / "Snakefile"), *args],
-        cwd=workdir, env=environment, capture_output=True, text=True, timeout=600,
+        cwd=workdir,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
 
 
@@ -73,8 +76,9 @@ def finished_run(tmp_path_factory) -> tuple[Path, dict]:
     build_tiny_whisper(models / "whisper")
     config = tiny_config(models)
     write_config(workdir, config)
-    result = snakemake(workdir, "--cores", "2", "--set-threads", *(f"{rule}=1" for rule in SINGLE_THREADED),
-                       "--", "results/table4.csv")
+    result = snakemake(
+        workdir, "--cores", "2", "--set-threads", *(f"{rule}=1" for rule in SINGLE_THREADED), "--", "results/table4.csv"
+    )
     assert result.returncode == 0, result.stderr[-5000:]
     return workdir, config
 
@@ -84,14 +88,20 @@ def test_the_whole_dag_produces_table4(finished_run):
     table = pd.read_csv(workdir / "results/table4.csv")
     assert list(table["model"]) == ["positive_negative", "positive_only", "text_ceiling"]
     assert list(table.columns[1:]) == [
-        "hallucination_acc", "hallucination_f1_yes", "hallucination_f1_no",
-        "hallucination_f1_weighted", "hallucination_yes_rate", "hallucination_unparsed",
+        "hallucination_acc",
+        "hallucination_f1_yes",
+        "hallucination_f1_no",
+        "hallucination_f1_weighted",
+        "hallucination_yes_rate",
+        "hallucination_unparsed",
     ]
     assert table.iloc[:, 1:].apply(lambda column: column.between(0, 100)).all().all()
     assert (workdir / "results/table4.png").stat().st_size > 0
     for variant in ("positive_only", "positive_negative"):
         adapter = workdir / "models/adapters" / variant
-        assert {"adapter.safetensors", "adapter_config.json", "loss.csv", "loss.png"} <= {p.name for p in adapter.iterdir()}
+        assert {"adapter.safetensors", "adapter_config.json", "loss.csv", "loss.png"} <= {
+            p.name for p in adapter.iterdir()
+        }
     benchmarks = list((workdir / "benchmarks").rglob("*.tsv"))
     assert len(benchmarks) == 18, "every job leaves its benchmark"
 
@@ -99,8 +109,10 @@ def test_the_whole_dag_produces_table4(finished_run):
 def test_both_variants_train_on_the_same_2n_samples(finished_run):
     workdir, _ = finished_run
     logs = {v: (workdir / f"logs/train/{v}.log").read_text() for v in ("positive_only", "positive_negative")}
-    counts = {v: [line for line in text.splitlines() if "training on" in line][0].split("training on ")[1].split()[0]
-              for v, text in logs.items()}
+    counts = {
+        v: [line for line in text.splitlines() if "training on" in line][0].split("training on ")[1].split()[0]
+        for v, text in logs.items()
+    }
     assert counts["positive_only"] == counts["positive_negative"]
 
 
@@ -139,8 +151,10 @@ def test_changing_a_generation_prompt_reruns_generation_and_what_depends_on_it(f
     [
         (lambda c: c["training"].update(learning_rat=1e-3), "unknown key 'training.learning_rat'"),
         (lambda c: c["training"].update(epochs="two"), "'training.epochs' must be of type integer"),
-        (lambda c: c["corpora"].update(esc50={"reader": "esc50", "root": "no/such/ESC-50"}),
-         "corpora.esc50.root: directory not found: no/such/ESC-50"),
+        (
+            lambda c: c["corpora"].update(esc50={"reader": "esc50", "root": "no/such/ESC-50"}),
+            "corpora.esc50.root: directory not found: no/such/ESC-50",
+        ),
     ],
 )
 def test_a_bad_config_stops_before_any_job(tmp_path, edit, message):

@@ -1,11 +1,11 @@
 from pathlib import Path
 
-from balsa_core.stages import models as stages
 from balsa_core.logs import workflow_job
+from balsa_core.stages import models as stages
 
 # One script for both evaluation rules: with an adapter input it probes the audio model,
 # without one it probes the backbone given the true tags as text.
-adapter = Path(snakemake.input.adapter).parent if "adapter" in snakemake.input.keys() else None
+adapter = Path(snakemake.input.adapter).parent if hasattr(snakemake.input, "adapter") else None
 with workflow_job(snakemake):
     stages.evaluate_hallucination(
         items_path=Path(snakemake.input.questions),

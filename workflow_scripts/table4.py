@@ -1,7 +1,9 @@
 from pathlib import Path
 
-from balsa_core.stages import data as stages
 from balsa_core.logs import workflow_job
+from balsa_core.stages import data as stages
 
 with workflow_job(snakemake):
-    stages.report_table4([Path(path) for path in snakemake.input], Path(snakemake.output.table), Path(snakemake.output.plot))
+    stages.report_table4(
+        [Path(path) for path in snakemake.input], Path(snakemake.output.table), Path(snakemake.output.plot)
+    )

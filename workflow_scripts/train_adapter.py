@@ -1,7 +1,7 @@
 from pathlib import Path
 
-from balsa_core.stages import models as stages
 from balsa_core.logs import workflow_job
+from balsa_core.stages import models as stages
 
 with workflow_job(snakemake):
     stages.train(

@@ -22,7 +22,14 @@ PHRASINGS: tuple[str, ...] = (
 )
 
 ITEM_COLUMNS = [
-    "item_id", "clip_id", "audio_path", "object", "label", "phrasing", "question", "tags",
+    "item_id",
+    "clip_id",
+    "audio_path",
+    "object",
+    "label",
+    "phrasing",
+    "question",
+    "tags",
 ]
 CLIP_COLUMNS = ("clip_id", "audio_path", "tags")
 

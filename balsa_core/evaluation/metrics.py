@@ -19,9 +19,7 @@ def yes_no_metrics(labels: Sequence[str], predictions: Sequence[str | None]) -> 
     truth = _checked_labels(labels)
     predicted = _predicted_classes(predictions, expected_length=len(truth))
     per_class = f1_score(truth, predicted, labels=ANSWER_LABELS, average=None, zero_division=0.0)
-    weighted = f1_score(
-        truth, predicted, labels=ANSWER_LABELS, average="weighted", zero_division=0.0
-    )
+    weighted = f1_score(truth, predicted, labels=ANSWER_LABELS, average="weighted", zero_division=0.0)
     return {
         "acc": 100.0 * float(accuracy_score(truth, predicted)),
         "f1_yes": 100.0 * float(per_class[0]),
@@ -45,14 +43,10 @@ def _checked_labels(labels: Sequence[str]) -> np.ndarray:
 def _predicted_classes(predictions: Sequence[str | None], expected_length: int) -> np.ndarray:
     predicted = list(predictions)
     if len(predicted) != expected_length:
-        raise ValueError(
-            f"yes_no_metrics: {expected_length} labels but {len(predicted)} predictions"
-        )
+        raise ValueError(f"yes_no_metrics: {expected_length} labels but {len(predicted)} predictions")
     # None from the parser, or NaN once a table of parsed answers went through CSV.
     classes = np.asarray([UNPARSED if pd.isna(p) else p for p in predicted], dtype=object)
     unknown = sorted({str(c) for c in classes} - {*ANSWER_LABELS, UNPARSED})
     if unknown:
-        raise ValueError(
-            f"yes_no_metrics: predictions must be 'yes', 'no' or None, got {unknown[:5]}"
-        )
+        raise ValueError(f"yes_no_metrics: predictions must be 'yes', 'no' or None, got {unknown[:5]}")
     return classes

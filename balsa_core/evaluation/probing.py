@@ -39,7 +39,12 @@ def answer_with_audio(
             for clip_id, question in zip(batch["clip_id"], batch["question"])
         ]
         answers += model.generate(examples, max_new_tokens=max_new_tokens)
-        log.info("answered %d/%d (%.2f questions/s)", len(answers), len(items), len(answers) / (time.perf_counter() - started))
+        log.info(
+            "answered %d/%d (%.2f questions/s)",
+            len(answers),
+            len(items),
+            len(answers) / (time.perf_counter() - started),
+        )
     return answers
 
 

@@ -43,16 +43,12 @@ def _reader(reader: str) -> CorpusReader:
         raise ValueError(f"unknown reader {reader!r}; known readers: {sorted(READERS)}") from None
 
 
-def annotation_files(
-    reader: str, root: Path | str, options: Mapping[str, object] = NO_OPTIONS
-) -> list[Path]:
+def annotation_files(reader: str, root: Path | str, options: Mapping[str, object] = NO_OPTIONS) -> list[Path]:
     """The annotation files ``read_corpus`` would read, for use as workflow inputs."""
     return _reader(reader).annotation_files(Path(root), options)
 
 
-def read_corpus(
-    name: str, reader: str, root: Path | str, options: Mapping[str, object] = NO_OPTIONS
-) -> ReadResult:
+def read_corpus(name: str, reader: str, root: Path | str, options: Mapping[str, object] = NO_OPTIONS) -> ReadResult:
     """Read corpus ``name`` at ``root`` with ``reader``; ``name`` prefixes all clip and seed ids."""
     # The name is the first part of "<corpus>/<clip>" ids; a slash in it would make them ambiguous.
     if not name or "/" in name:

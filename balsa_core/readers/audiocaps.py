@@ -46,8 +46,7 @@ def parse_options(root: Path, options: Mapping[str, object]) -> AudioCapsOptions
     unknown = [split for split in splits if split not in SPLITS]
     if unknown or len(set(splits)) != len(splits):
         raise ValueError(
-            f"reader {READER!r}: option 'splits' must list distinct values of {SPLITS}, "
-            f"got {list(splits)}"
+            f"reader {READER!r}: option 'splits' must list distinct values of {SPLITS}, got {list(splits)}"
         )
     audio_dir = options.get("audio_dir", "audio")
     if not isinstance(audio_dir, (str, Path)):
@@ -98,9 +97,7 @@ def _file_names(directory: Path) -> frozenset[str]:
     return frozenset(entry.name for entry in directory.iterdir())
 
 
-def find_audio(
-    directories: list[tuple[Path, frozenset[str]]], youtube_id: str, start_time: str
-) -> Path | None:
+def find_audio(directories: list[tuple[Path, frozenset[str]]], youtube_id: str, start_time: str) -> Path | None:
     stems = audio_stems(youtube_id, start_time)
     for directory, names in directories:
         for stem in stems:
@@ -141,15 +138,10 @@ def _seed(
     }
 
 
-def _split_seeds(
-    corpus: str, root: Path, split: str, options: AudioCapsOptions
-) -> list[dict[str, object]]:
+def _split_seeds(corpus: str, root: Path, split: str, options: AudioCapsOptions) -> list[dict[str, object]]:
     csv_path = split_file(root, split)
     table = read_annotation_csv(csv_path, REQUIRED_COLUMNS)
-    directories = [
-        (directory, _file_names(directory))
-        for directory in (options.audio_dir, options.audio_dir / split)
-    ]
+    directories = [(directory, _file_names(directory)) for directory in (options.audio_dir, options.audio_dir / split)]
     return [
         _seed(corpus, split, csv_path, index, record, directories, options.audio_dir)
         for index, record in enumerate(table.to_dict("records"))

@@ -15,9 +15,7 @@ from balsa_core.metadata import METADATA_SCHEMA, REJECTS_SCHEMA, empty_rejects
 
 # A reader emits one "seed" per metadata row before the audio is probed: the metadata
 # columns the header probe fills in are absent, and ``source`` says where the row came from.
-SEED_COLUMNS = [
-    name for name in METADATA_SCHEMA.names if name not in ("duration_s", "sample_rate")
-] + ["source"]
+SEED_COLUMNS = [name for name in METADATA_SCHEMA.names if name not in ("duration_s", "sample_rate")] + ["source"]
 
 T = TypeVar("T")
 
@@ -45,9 +43,7 @@ def read_annotation_csv(path: Path | str, required_columns: Iterable[str]) -> pd
         raise AnnotationError(f"{path}: not a readable CSV file ({error})") from error
     missing = [column for column in required_columns if column not in table.columns]
     if missing:
-        raise AnnotationError(
-            f"{path}: missing column(s) {missing}; found {list(table.columns)}"
-        )
+        raise AnnotationError(f"{path}: missing column(s) {missing}; found {list(table.columns)}")
     return table
 
 
@@ -96,9 +92,7 @@ def list_option(
     items = tuple(value)
     wrong = [item for item in items if not isinstance(item, item_type) or isinstance(item, bool)]
     if wrong:
-        raise ValueError(
-            f"reader {reader!r}: option {key!r} must list {item_type.__name__} values, got {wrong}"
-        )
+        raise ValueError(f"reader {reader!r}: option {key!r} must list {item_type.__name__} values, got {wrong}")
     return items
 
 

@@ -48,8 +48,7 @@ def parse_options(options: Mapping[str, object]) -> Esc50Options:
     val_folds = frozenset(list_option(READER, options, "val_folds", (), int))
     if test_folds & val_folds:
         raise ValueError(
-            f"reader {READER!r}: folds {sorted(test_folds & val_folds)} are in both "
-            "test_folds and val_folds"
+            f"reader {READER!r}: folds {sorted(test_folds & val_folds)} are in both test_folds and val_folds"
         )
     return Esc50Options(
         test_folds=test_folds,
@@ -100,10 +99,7 @@ def read(name: str, root: Path, options: Mapping[str, object]) -> ReadResult:
     csv_path = root / ANNOTATION_FILE
     table = read_annotation_csv(csv_path, REQUIRED_COLUMNS)
     seeds = pd.DataFrame(
-        [
-            _seed(name, root, csv_path, index, record, parsed)
-            for index, record in enumerate(table.to_dict("records"))
-        ],
+        [_seed(name, root, csv_path, index, record, parsed) for index, record in enumerate(table.to_dict("records"))],
         columns=SEED_COLUMNS,
     )
     return probe_seeds(seeds, probe=parsed.probe_audio)

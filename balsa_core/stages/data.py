@@ -22,6 +22,7 @@ from balsa_core.reports import plot_table4, table4
 
 log = logging.getLogger(__name__)
 
+
 def demo_corpus(settings: Mapping[str, Any], out_dir: Path) -> None:
     summary = generate_demo_corpus(DemoCorpusConfig(**settings), out_dir)
     log.info("demo corpus: %s", summary)
@@ -31,7 +32,13 @@ def metadata(name: str, corpus: Mapping[str, Any], out_path: Path, rejects_path:
     result = read_corpus(name, corpus["reader"], Path(corpus["root"]), corpus.get("options", {}))
     write_metadata(result.rows, out_path)
     write_rejects(result.rejects, rejects_path)
-    log.info("%s: %d seeds from %d clips, %d rejected", name, len(result.rows), result.rows["clip_id"].nunique(), len(result.rejects))
+    log.info(
+        "%s: %d seeds from %d clips, %d rejected",
+        name,
+        len(result.rows),
+        result.rows["clip_id"].nunique(),
+        len(result.rejects),
+    )
     for reject in result.rejects.itertuples():
         log.warning("%s: rejected %s (%s): %s", name, reject.audio_path, reject.source, reject.reason)
 
@@ -47,7 +54,8 @@ def held_out_clips(metadata_paths: Sequence[Path], truth_csv: Path | None) -> tu
     if truth_csv is not None:
         truth = pd.read_csv(truth_csv)
         by_path = {
-            os.path.normpath(truth_csv.parent / rel): tags.split(";") for rel, tags in zip(truth["audio_path"], truth["tags"])
+            os.path.normpath(truth_csv.parent / rel): tags.split(";")
+            for rel, tags in zip(truth["audio_path"], truth["tags"])
         }
         clips["tags"] = [by_path.get(os.path.normpath(path), []) for path in clips["audio_path"]]
     vocabulary = sorted({tag for tags in clips["tags"] for tag in tags})
@@ -64,7 +72,9 @@ def build_hallucination(
     items = build_hallucination_items(clips, vocabulary, settings["negatives_per_clip"], settings["seed"])
     out_path.parent.mkdir(parents=True, exist_ok=True)
     items.to_parquet(out_path, index=False)
-    log.info("hallucination benchmark: %d questions on %d held-out clips, %d tags", len(items), len(clips), len(vocabulary))
+    log.info(
+        "hallucination benchmark: %d questions on %d held-out clips, %d tags", len(items), len(clips), len(vocabulary)
+    )
 
 
 def report_table4(metric_paths: Sequence[Path], out_csv: Path, out_png: Path) -> None:
@@ -77,4 +87,3 @@ def report_table4(metric_paths: Sequence[Path], out_csv: Path, out_png: Path) ->
     out_csv.parent.mkdir(parents=True, exist_ok=True)
     table.to_csv(out_csv, index=False)
     plot_table4(table, out_png)
-

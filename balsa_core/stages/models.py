@@ -33,8 +33,6 @@ log = logging.getLogger(__name__)
 TEXT_CEILING = "text_ceiling"
 
 
-
-
 def prepare(role: str, source: str, manifest_path: Path) -> None:
     prepare_model(role, source, manifest_path)
 
@@ -125,8 +123,6 @@ def train(
     plot_loss_curve(history, out_dir / "loss.png", title=f"adapter training: {out_dir.name}")
 
 
-
-
 def evaluate_hallucination(
     items_path: Path,
     model: str,
@@ -160,7 +156,6 @@ def evaluate_hallucination(
     scored.to_parquet(out_answers, index=False)
     out_metrics.write_text(json.dumps({"model": model, "questions": len(scored), **metrics}, indent=2) + "\n")
     log.info("%s: %s", model, metrics)
-
 
 
 def ask(adapter_dir: Path, audio_paths: Sequence[Path], question: str, max_new_tokens: int = 128) -> str:
