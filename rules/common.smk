@@ -13,7 +13,7 @@ except ConfigError as error:
 
 CORPORA = sorted(config["corpora"])
 VARIANTS = sorted(config["variants"])
-HEAVY_THREADS = 8
+MODEL_THREADS = config["threads_per_job"]
 
 
 wildcard_constraints:

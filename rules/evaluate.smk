@@ -27,7 +27,7 @@ rule evaluate_adapter:
         metrics="results/eval/hallucination/{variant}.json",
     params:
         settings=canonical(config["evaluation"]["hallucination"]),
-    threads: HEAVY_THREADS
+    threads: MODEL_THREADS
     log:
         "logs/evaluate/{variant}.log",
     benchmark:
@@ -51,7 +51,7 @@ rule evaluate_text_ceiling:
         settings=canonical(config["evaluation"]["hallucination"]),
         begin_audio=config["prompts"]["begin_audio"],
         end_audio=config["prompts"]["end_audio"],
-    threads: HEAVY_THREADS
+    threads: MODEL_THREADS
     log:
         "logs/evaluate/text_ceiling.log",
     benchmark:

@@ -8,7 +8,7 @@ rule cache_features:
         "data/features/{corpus}/index.parquet",
     params:
         settings=canonical(config["features"]),
-    threads: HEAVY_THREADS
+    threads: MODEL_THREADS
     log:
         "logs/features/{corpus}.log",
     benchmark:

@@ -12,7 +12,7 @@ rule generate_targets:
         instruction=lambda wildcards: config["prompts"]["generation"][wildcards.kind],
         samples_per_seed=lambda wildcards: samples_per_seed(config, wildcards.kind),
         generation=canonical(config["generation"]),
-    threads: HEAVY_THREADS
+    threads: MODEL_THREADS
     log:
         "logs/generate/{corpus}/{kind}.log",
     benchmark:

@@ -16,7 +16,7 @@ rule train_adapter:
         layers=config["features"]["layers"],
         adapter=canonical(config["adapter"]),
         training=canonical(config["training"]),
-    threads: HEAVY_THREADS
+    threads: MODEL_THREADS
     log:
         "logs/train/{variant}.log",
     benchmark:
