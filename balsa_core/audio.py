@@ -65,14 +65,21 @@ def probe_audio(path: Path | str) -> AudioInfo:
     )
 
 
-def load_audio(path: Path | str, target_sr: int = 16000) -> np.ndarray:
-    """Load ``path`` as float32 mono in [-1, 1] at ``target_sr`` Hz."""
+def load_audio(
+    path: Path | str, target_sr: int = 16000, offset_s: float = 0.0, duration_s: float | None = None
+) -> np.ndarray:
+    """Load ``path`` (or the window ``offset_s`` .. ``offset_s + duration_s`` of it) as float32
+    mono in [-1, 1] at ``target_sr`` Hz."""
     if target_sr <= 0:
         raise ValueError(f"target_sr must be positive, got {target_sr}")
     path = Path(path)
     _check_exists_and_nonempty(path)
     try:
-        samples, sample_rate = sf.read(str(path), dtype="float32", always_2d=True)
+        with sf.SoundFile(str(path)) as audio:
+            audio.seek(round(offset_s * audio.samplerate))
+            frames = -1 if duration_s is None else round(duration_s * audio.samplerate)
+            samples = audio.read(frames, dtype="float32", always_2d=True)
+            sample_rate = audio.samplerate
     except sf.SoundFileError as error:
         raise _unreadable(path, error) from error
     if samples.shape[0] == 0:

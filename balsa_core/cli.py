@@ -85,7 +85,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "demo-corpus":
         data_stages.demo_corpus(config["demo_corpus"], args.out)
     elif args.command == "metadata":
-        data_stages.metadata(args.corpus, config["corpora"][args.corpus], args.out, args.rejects)
+        data_stages.metadata(
+            args.corpus, config["corpora"][args.corpus], config["audio_hygiene"], args.out, args.rejects
+        )
     elif args.command == "models":
         model_stages.prepare(args.role, config["models"][args.role], args.out)
     elif args.command == "generate":

@@ -64,7 +64,8 @@ def cache_features(
     batch_size: int = 16,
     shard_size: int = 256,
 ) -> pd.DataFrame:
-    """Encode every clip (columns ``clip_id, audio_path``) into shards; return the index."""
+    """Encode every clip into shards and return the index. ``clips`` has ``clip_id`` and
+    ``audio_path``, and optionally the window ``offset_s``/``duration_s`` of the file."""
     out_dir.mkdir(parents=True, exist_ok=True)
     clips = clips.drop_duplicates("clip_id").sort_values("clip_id").reset_index(drop=True)
     stamp = json.dumps({**fingerprint, "layers": list(layers)}, sort_keys=True)
@@ -72,7 +73,7 @@ def cache_features(
     for shard_number, start in enumerate(range(0, len(clips), shard_size)):
         shard_clips = clips.iloc[start : start + shard_size]
         shard_path = out_dir / f"shard-{shard_number:05d}.safetensors"
-        if not _shard_is_current(shard_path, stamp, shard_clips["clip_id"]):
+        if not _shard_is_current(shard_path, stamp, _shard_contents(shard_clips)):
             _write_shard(shard_path, shard_clips, encoder, feature_extractor, layers, stamp, batch_size)
         index_parts.append(_shard_index(shard_path))
         done = start + len(shard_clips)
@@ -90,9 +91,11 @@ def _write_shard(
     for start in range(0, len(clips), batch_size):
         batch = clips.iloc[start : start + batch_size]
         waveforms, ids = [], []
-        for clip_id, audio_path in zip(batch["clip_id"], batch["audio_path"]):
+        for clip in batch.to_dict("records"):
+            clip_id, offset, duration = clip["clip_id"], clip.get("offset_s", 0.0), clip.get("duration_s")
             try:
-                waveforms.append(load_audio(audio_path, target_sr=SAMPLE_RATE))
+                window = None if duration is None or np.isnan(duration) else duration
+                waveforms.append(load_audio(clip["audio_path"], SAMPLE_RATE, offset_s=offset, duration_s=window))
                 ids.append(clip_id)
             except AudioError as error:
                 log.warning("features: skipping %s: %s", clip_id, error)
@@ -100,18 +103,24 @@ def _write_shard(
         if waveforms:
             for clip_id, hidden in zip(ids, encode_waveforms(encoder, feature_extractor, waveforms, layers)):
                 tensors[clip_id] = hidden.to(torch.float16)
-    metadata = {"fingerprint": stamp, "clips": json.dumps(list(clips["clip_id"])), "skipped": json.dumps(skipped)}
+    metadata = {"fingerprint": stamp, "clips": json.dumps(_shard_contents(clips)), "skipped": json.dumps(skipped)}
     temporary = path.with_suffix(".tmp")
     save_file(tensors, temporary, metadata=metadata)
     os.replace(temporary, path)
 
 
-def _shard_is_current(path: Path, stamp: str, clip_ids: pd.Series) -> bool:
+def _shard_contents(clips: pd.DataFrame) -> list[list]:
+    """What a shard holds: each clip with its window, so a changed cut is never reused."""
+    windows = clips.reindex(columns=["clip_id", "offset_s", "duration_s"]).astype(object)
+    return json.loads(windows.where(windows.notna(), None).to_json(orient="values"))
+
+
+def _shard_is_current(path: Path, stamp: str, contents: list[list]) -> bool:
     if not path.exists():
         return False
     with safe_open(path, framework="pt") as shard:
         metadata = shard.metadata() or {}
-    return metadata.get("fingerprint") == stamp and json.loads(metadata.get("clips", "[]")) == list(clip_ids)
+    return metadata.get("fingerprint") == stamp and json.loads(metadata.get("clips", "[]")) == contents
 
 
 def _shard_index(path: Path) -> pd.DataFrame:

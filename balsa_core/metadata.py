@@ -23,8 +23,11 @@ METADATA_SCHEMA = pa.schema(
         ("corpus", pa.string()),
         ("split", pa.string()),
         ("audio_path", pa.string()),
+        # A clip may be a window of its file (long recordings are cut or split).
+        ("offset_s", pa.float64()),
         ("duration_s", pa.float64()),
         ("sample_rate", pa.int32()),
+        ("channels", pa.int32()),
         ("seed_kind", pa.string()),
         ("seed_text", pa.string()),
         ("tags", pa.list_(pa.string())),

@@ -6,6 +6,7 @@ rule metadata:
         rejects="data/metadata/{corpus}.rejects.parquet",
     params:
         corpus=lambda wildcards: canonical(config["corpora"][wildcards.corpus]),
+        hygiene=canonical(config["audio_hygiene"]),
     log:
         "logs/metadata/{corpus}.log",
     benchmark:

@@ -7,6 +7,7 @@ with workflow_job(snakemake):
     stages.metadata(
         snakemake.wildcards.corpus,
         snakemake.params.corpus,
+        snakemake.params.hygiene,
         Path(snakemake.output.metadata),
         Path(snakemake.output.rejects),
     )

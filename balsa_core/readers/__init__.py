@@ -8,7 +8,7 @@ from types import MappingProxyType
 from typing import Protocol
 
 from balsa_core.metadata import validate_metadata
-from balsa_core.readers import audiocaps, esc50
+from balsa_core.readers import audiocaps, audioset, clotho, esc50, fsd50k, macs, urbansound8k, vocalsound
 from balsa_core.readers.common import AnnotationError, ReadResult
 
 __all__ = [
@@ -29,8 +29,14 @@ class CorpusReader(Protocol):
 
 # The reader modules themselves satisfy the protocol through their module-level functions.
 READERS: dict[str, CorpusReader] = {
-    "esc50": esc50,
     "audiocaps": audiocaps,
+    "audioset": audioset,
+    "clotho": clotho,
+    "esc50": esc50,
+    "fsd50k": fsd50k,
+    "macs": macs,
+    "urbansound8k": urbansound8k,
+    "vocalsound": vocalsound,
 }
 
 NO_OPTIONS: Mapping[str, object] = MappingProxyType({})

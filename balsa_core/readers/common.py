@@ -15,7 +15,9 @@ from balsa_core.metadata import METADATA_SCHEMA, REJECTS_SCHEMA, empty_rejects
 
 # A reader emits one "seed" per metadata row before the audio is probed: the metadata
 # columns the header probe fills in are absent, and ``source`` says where the row came from.
-SEED_COLUMNS = [name for name in METADATA_SCHEMA.names if name not in ("duration_s", "sample_rate")] + ["source"]
+SEED_COLUMNS = [
+    name for name in METADATA_SCHEMA.names if name not in ("offset_s", "duration_s", "sample_rate", "channels")
+] + ["source"]
 
 T = TypeVar("T")
 
@@ -106,7 +108,7 @@ def _probe_outcome(path: str) -> AudioInfo | AudioError:
 def _metadata_frame(rows: pd.DataFrame) -> pd.DataFrame:
     return (
         rows.reindex(columns=METADATA_SCHEMA.names)
-        .astype({"duration_s": "float64", "sample_rate": "int32"})
+        .astype({"offset_s": "float64", "duration_s": "float64", "sample_rate": "int32", "channels": "int32"})
         .reset_index(drop=True)
     )
 
@@ -116,13 +118,13 @@ def _rejects_frame(rejects: pd.DataFrame) -> pd.DataFrame:
 
 
 def probe_seeds(seeds: pd.DataFrame, probe: bool = True) -> ReadResult:
-    """Fill ``duration_s``/``sample_rate`` from each audio header, read once per file.
+    """Fill ``duration_s``, ``sample_rate`` and ``channels`` from each audio header, read once per file.
 
     Seeds whose file is missing, unreadable or empty become rejects carrying the reason.
     With ``probe`` off no file is touched: durations are NaN, rates 0, nothing is rejected.
     """
     if not probe:
-        unprobed = seeds.assign(duration_s=np.nan, sample_rate=0)
+        unprobed = seeds.assign(offset_s=0.0, duration_s=np.nan, sample_rate=0, channels=0)
         return ReadResult(rows=_metadata_frame(unprobed), rejects=empty_rejects())
     outcomes = {path: _probe_outcome(path) for path in seeds["audio_path"].unique()}
     outcome_per_seed = seeds["audio_path"].map(outcomes)
@@ -130,8 +132,10 @@ def probe_seeds(seeds: pd.DataFrame, probe: bool = True) -> ReadResult:
     good = seeds[~failed]
     good_infos = outcome_per_seed[~failed]
     rows = good.assign(
+        offset_s=0.0,
         duration_s=good_infos.map(lambda info: info.duration_s),
         sample_rate=good_infos.map(lambda info: info.sample_rate),
+        channels=good_infos.map(lambda info: info.channels),
     )
     rejects = seeds[failed].assign(reason=outcome_per_seed[failed].map(lambda error: error.reason))
     return ReadResult(rows=_metadata_frame(rows), rejects=_rejects_frame(rejects))

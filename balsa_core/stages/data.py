@@ -16,6 +16,7 @@ import pandas as pd
 
 from balsa_core.demo_corpus import DemoCorpusConfig, generate_demo_corpus
 from balsa_core.evaluation.hallucination import build_hallucination_items
+from balsa_core.hygiene import HygieneSettings, apply_hygiene
 from balsa_core.metadata import read_metadata, write_metadata, write_rejects
 from balsa_core.readers import read_corpus
 from balsa_core.reports import plot_table4, table4
@@ -28,17 +29,18 @@ def demo_corpus(settings: Mapping[str, Any], out_dir: Path) -> None:
     log.info("demo corpus: %s", summary)
 
 
-def metadata(name: str, corpus: Mapping[str, Any], out_path: Path, rejects_path: Path) -> None:
+def metadata(
+    name: str, corpus: Mapping[str, Any], hygiene: Mapping[str, Any], out_path: Path, rejects_path: Path
+) -> None:
     result = read_corpus(name, corpus["reader"], Path(corpus["root"]), corpus.get("options", {}))
+    result, report = apply_hygiene(result, HygieneSettings(**hygiene))
     write_metadata(result.rows, out_path)
     write_rejects(result.rejects, rejects_path)
     log.info(
-        "%s: %d seeds from %d clips, %d rejected",
-        name,
-        len(result.rows),
-        result.rows["clip_id"].nunique(),
-        len(result.rejects),
-    )
+        "%s: %d seeds from %d clips; %d files rejected (%d silent); %d recordings over the clip limit became %d clips",
+        name, len(result.rows), result.rows["clip_id"].nunique(), len(result.rejects), report.silent,
+        report.long_clips, report.windows,
+    )  # fmt: skip
     for reject in result.rejects.itertuples():
         log.warning("%s: rejected %s (%s): %s", name, reject.audio_path, reject.source, reject.reason)
 

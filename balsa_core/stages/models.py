@@ -72,7 +72,7 @@ def features(metadata_path: Path, encoder_manifest: Path, settings: Mapping[str,
     encoder_path = ModelManifest.read(encoder_manifest).path
     encoder, feature_extractor = load_encoder(encoder_path)
     cache_features(
-        read_metadata(metadata_path)[["clip_id", "audio_path"]],
+        read_metadata(metadata_path)[["clip_id", "audio_path", "offset_s", "duration_s"]],
         encoder,
         feature_extractor,
         layers=settings["layers"],
