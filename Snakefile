@@ -24,3 +24,5 @@ rule all:
     input:
         "results/table4.csv",
         "results/table4.png",
+        "results/data_summary.csv",
+        "data/pairs/pairs.parquet",

@@ -15,3 +15,37 @@ rule metadata:
         "../envs/data.yaml"
     script:
         "../workflow_scripts/metadata.py"
+
+
+rule data_summary:
+    input:
+        metadata_tables(),
+    output:
+        "results/data_summary.csv",
+    params:
+        samples_per_seed={kind: samples_per_seed(config, kind) for kind in generated_kinds(config)},
+    log:
+        "logs/data_summary.log",
+    benchmark:
+        "benchmarks/data_summary.tsv"
+    conda:
+        "../envs/data.yaml"
+    script:
+        "../workflow_scripts/data_summary.py"
+
+
+rule multi_audio_pairs:
+    input:
+        metadata_tables(),
+    output:
+        "data/pairs/pairs.parquet",
+    params:
+        settings=canonical(config["pairs"]),
+    log:
+        "logs/multi_audio_pairs.log",
+    benchmark:
+        "benchmarks/multi_audio_pairs.tsv"
+    conda:
+        "../envs/data.yaml"
+    script:
+        "../workflow_scripts/multi_audio_pairs.py"

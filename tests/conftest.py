@@ -3,6 +3,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from tiny_models import build_tiny_llm, build_tiny_whisper
 
 REPO = Path(__file__).resolve().parents[1]

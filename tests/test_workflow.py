@@ -11,6 +11,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
+
+from balsa_core.generation import read_targets
+from balsa_core.metadata import read_metadata
+from balsa_core.training import select_training_targets
 from tiny_models import build_tiny_llm, build_tiny_whisper
 
 REPO = Path(__file__).resolve().parents[1]
@@ -168,3 +172,31 @@ def test_lint_reports_nothing():
     result = snakemake(REPO, "--lint")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Congratulations, your workflow is in a good condition!" in result.stdout + result.stderr
+
+
+def test_no_evaluated_clip_is_trained_on(finished_run):
+    workdir, config = finished_run
+    evaluated = set(pd.read_parquet(workdir / "data/eval/hallucination_items.parquet")["clip_id"])
+    targets = pd.concat([read_targets(path) for path in (workdir / "data/targets").rglob("*.parquet")])
+    tables = [
+        path for path in (workdir / "data/metadata").glob("*.parquet") if not path.name.endswith(".rejects.parquet")
+    ]
+    metadata = pd.concat([read_metadata(path) for path in tables])
+    assert evaluated and set(metadata.loc[metadata["clip_id"].isin(evaluated), "split"]) == {"test"}
+    for mix in config["variants"].values():
+        trained = set(select_training_targets(targets, mix)["clip_id"])
+        assert trained and not trained & evaluated
+
+
+def test_data_summary_and_multi_audio_pairs(finished_run):
+    workdir, _ = finished_run
+    result = snakemake(workdir, "--cores", "2", "--", "results/data_summary.csv", "data/pairs/pairs.parquet")
+    assert result.returncode == 0, result.stderr[-3000:]
+    summary = pd.read_csv(workdir / "results/data_summary.csv").set_index("corpus")
+    targets = pd.concat([read_targets(path) for path in (workdir / "data/targets").rglob("*.parquet")])
+    # The summary counts, from the metadata alone, the targets generation produced.
+    assert summary.drop(index="Total")["training_samples"].to_dict() == targets.groupby("corpus").size().to_dict()
+    assert summary.loc["Total", "clips"] == summary.drop(index="Total")["clips"].sum()
+    pairs = pd.read_parquet(workdir / "data/pairs/pairs.parquet")
+    assert len(pairs) > 0 and (pairs["first_clip_id"] != pairs["second_clip_id"]).all()
+    assert (pairs["first_corpus"] == pairs["second_corpus"]).all(), "the default pairs within a corpus"

@@ -18,8 +18,10 @@ from balsa_core.demo_corpus import DemoCorpusConfig, generate_demo_corpus
 from balsa_core.evaluation.hallucination import build_hallucination_items
 from balsa_core.hygiene import HygieneSettings, apply_hygiene
 from balsa_core.metadata import read_metadata, write_metadata, write_rejects
+from balsa_core.pairs import PairingConfig, make_pairs
 from balsa_core.readers import read_corpus
 from balsa_core.reports import plot_table4, table4
+from balsa_core.summary import data_summary
 
 log = logging.getLogger(__name__)
 
@@ -89,3 +91,24 @@ def report_table4(metric_paths: Sequence[Path], out_csv: Path, out_png: Path) ->
     out_csv.parent.mkdir(parents=True, exist_ok=True)
     table.to_csv(out_csv, index=False)
     plot_table4(table, out_png)
+
+
+def summarize_data(metadata_paths: Sequence[Path], samples_per_seed: Mapping[str, int], out_csv: Path) -> None:
+    """Table III of the papers: audio hours, clips and training samples per corpus."""
+    frame = pd.concat([read_metadata(path) for path in metadata_paths], ignore_index=True)
+    summary = data_summary(frame, samples_per_seed)
+    out_csv.parent.mkdir(parents=True, exist_ok=True)
+    summary.to_csv(out_csv, index=False)
+    log.info("data summary:\n%s", summary.to_string(index=False))
+
+
+def pair_clips(metadata_paths: Sequence[Path], settings: Mapping[str, Any], out_path: Path) -> None:
+    frame = pd.concat([read_metadata(path) for path in metadata_paths], ignore_index=True)
+    pairs = make_pairs(frame, PairingConfig(**settings))
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    pairs.to_parquet(out_path, index=False)
+    log.info(
+        "%d multi-audio pairs from %d training clips",
+        len(pairs),
+        frame.loc[frame["split"] == "train", "clip_id"].nunique(),
+    )
