@@ -2,18 +2,19 @@
 
 Pairing works on unique training clips; each clip brings one seed, its first ``seed_id``
 in sorted order. The clips are sorted by ``clip_id`` and put in a seeded random order;
-then each clip in turn, as *first*, takes up to ``pairs_per_clip`` partners by walking
-that order cyclically from the position after its own and taking every clip that is
-compatible (same corpus for ``within``, another corpus for ``across``), not yet paired
-with it, and used in fewer than ``max_uses`` pairs. A use counter per clip keeps that
-bound; clips that reach it are skipped in O(1) amortised by a next-open-position index.
-With the defaults (one pair per clip, two uses) a corpus becomes one random cycle, so
-every clip is in exactly two pairs. ``within`` pairs each corpus on its own.
+then each clip in turn, as *first*, takes up to ``pairs_per_clip`` partners: the clips
+nearest after it in that order (cyclically) that are compatible (same corpus for
+``within``, another corpus for ``across``), not yet paired with it, and in fewer than
+``max_uses`` pairs so far. A use counter per clip keeps that bound, and each corpus keeps
+an index of its clips still under it, so a walk never crosses full or incompatible clips:
+100k clips pair in seconds. With the defaults (one pair per clip, two uses)
+each corpus becomes one random cycle in ``within``, every clip in exactly two pairs.
 """
 
 from __future__ import annotations
 
-from collections import Counter
+import heapq
+from bisect import bisect_right
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -54,61 +55,74 @@ class PairingConfig:
             )
 
 
-class _OpenPositions:
-    """Positions 0..n-1 that are still open, with the next open one at or after any position."""
+class _OpenSlots:
+    """Slots 0..size-1 (one corpus's clips in random order), closed once a clip is used up."""
 
     def __init__(self, size: int) -> None:
         self.size = size
-        # _next[p] leads, through path compression, to the first open position >= p (size: none).
+        # _next[s] leads, through path compression, to the first open slot >= s (size: none).
         self._next = list(range(size + 1))
 
-    def close(self, position: int) -> None:
-        self._next[position] = position + 1
+    def close(self, slot: int) -> None:
+        self._next[slot] = slot + 1
 
-    def at_or_after(self, position: int) -> int:
-        root = position
+    def _at_or_after(self, slot: int) -> int:
+        root = slot
         while self._next[root] != root:
             root = self._next[root]
-        while self._next[position] != root:
-            self._next[position], position = root, self._next[position]
+        while self._next[slot] != root:
+            self._next[slot], slot = root, self._next[slot]
         return root
 
-    def cyclic_after(self, start: int) -> Iterator[int]:
-        """Open positions after ``start``, wrapping around, ``start`` itself excluded."""
-        position = self.at_or_after(start + 1)
-        while position < self.size:
-            yield position
-            position = self.at_or_after(position + 1)
-        position = self.at_or_after(0)
-        while position < start:
-            yield position
-            position = self.at_or_after(position + 1)
+    def cyclic_from(self, start: int) -> Iterator[int]:
+        """Open slots from ``start`` on, wrapping around once; slots closed meanwhile are skipped."""
+        for begin, stop in ((start, self.size), (0, start)):
+            slot = self._at_or_after(begin)
+            while slot < stop:
+                yield slot
+                slot = self._at_or_after(slot + 1)
 
 
 def _greedy_pairs(
-    corpora: Sequence[str], pairs_per_clip: int, max_uses: int, distinct_corpora: bool
+    corpora: Sequence[str], scope: Literal["within", "across"], pairs_per_clip: int, max_uses: int
 ) -> list[tuple[int, int]]:
-    """(first, second) positions into ``corpora``, a list already in its random order."""
-    uses = [0] * len(corpora)
+    """(first, second) positions into ``corpora``, the clips' corpora already in random order."""
+    size = len(corpora)
+    positions: dict[str, list[int]] = {}
+    slot_of: list[int] = []
+    for position, corpus in enumerate(corpora):
+        slot_of.append(len(positions.setdefault(corpus, [])))
+        positions[corpus].append(position)
+    open_slots = {corpus: _OpenSlots(len(members)) for corpus, members in positions.items()}
+    uses = [0] * size
     partners: list[set[int]] = [set() for _ in corpora]
-    open_positions = _OpenPositions(len(corpora))
-    open_per_corpus = Counter(corpora)
-    pairs: list[tuple[int, int]] = []
+
+    def open_after(corpus: str, first: int) -> Iterator[int]:
+        members = positions[corpus]
+        for slot in open_slots[corpus].cyclic_from(bisect_right(members, first)):
+            yield members[slot]
+
+    def candidates(first: int) -> Iterator[int]:
+        """Still-open clips of the corpora ``first`` may pair with, nearest after it first."""
+        own = corpora[first]
+        compatible = [own] if scope == "within" else [corpus for corpus in positions if corpus != own]
+        # Each stream runs cyclically from ``first``; ``first`` itself, in its own corpus, comes last.
+        return heapq.merge(
+            *(open_after(corpus, first) for corpus in compatible), key=lambda position: (position - first - 1) % size
+        )
 
     def use(position: int) -> None:
         uses[position] += 1
         if uses[position] == max_uses:
-            open_positions.close(position)
-            open_per_corpus[corpora[position]] -= 1
+            open_slots[corpora[position]].close(slot_of[position])
 
-    for first, corpus in enumerate(corpora):
+    pairs: list[tuple[int, int]] = []
+    for first in range(size):
         started = 0
-        for second in open_positions.cyclic_after(first):
+        for second in candidates(first):
             if started == pairs_per_clip or uses[first] == max_uses:
                 break
-            if distinct_corpora and open_per_corpus.total() == open_per_corpus[corpus]:
-                break  # only clips of the own corpus are left open: stop before walking them all
-            if second in partners[first] or (distinct_corpora and corpora[second] == corpus):
+            if second == first or second in partners[first]:
                 continue
             pairs.append((first, second))
             partners[first].add(second)
@@ -137,24 +151,13 @@ def make_pairs(metadata: pd.DataFrame, config: PairingConfig) -> pd.DataFrame:
     """
     clips = _training_clips(metadata)
     shuffled = clips.iloc[np.random.default_rng(config.seed).permutation(len(clips))].reset_index(drop=True)
-    if config.scope == "across":
-        groups = [shuffled]
-    else:
-        groups = [group.reset_index(drop=True) for _, group in shuffled.groupby("corpus", sort=True)]
-
-    halves: list[tuple[pd.Series, pd.Series]] = []
-    for group in groups:
-        positions = _greedy_pairs(
-            group["corpus"].tolist(), config.pairs_per_clip, config.max_uses, config.scope == "across"
-        )
-        if positions:
-            first, second = zip(*positions, strict=True)
-            halves.append((group.iloc[list(first)], group.iloc[list(second)]))
-    if not halves:
+    positions = _greedy_pairs(shuffled["corpus"].tolist(), config.scope, config.pairs_per_clip, config.max_uses)
+    if not positions:
         return _empty_pairs()
 
-    first = pd.concat([half for half, _ in halves], ignore_index=True)
-    second = pd.concat([half for _, half in halves], ignore_index=True)
+    first_positions, second_positions = (list(side) for side in zip(*positions, strict=True))
+    first = shuffled.iloc[first_positions].reset_index(drop=True)
+    second = shuffled.iloc[second_positions].reset_index(drop=True)
     return pd.DataFrame(
         {
             "pair_id": [f"pair-{index:06d}" for index in range(len(first))],

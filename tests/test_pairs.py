@@ -158,3 +158,11 @@ def test_same_input_and_seed_give_the_same_pairs_whatever_the_row_order():
 def test_another_seed_gives_another_pairing():
     frame = metadata(train_clips("audiocaps", 20))
     assert unordered(make_pairs(frame, PairingConfig(seed=0))) != unordered(make_pairs(frame, PairingConfig(seed=1)))
+
+
+@pytest.mark.timeout(30)
+def test_across_stays_fast_when_one_corpus_dominates():
+    # A walk through the big corpus's own clips for every first would take minutes here.
+    clips = train_clips("audioset", 38_000) + train_clips("esc50", 2_000)
+    pairs = make_pairs(metadata(clips), PairingConfig(scope="across"))
+    assert len(pairs) == 4_000, "each esc50 clip is used twice, each time with an audioset clip"
