@@ -569,3 +569,8 @@ def test_real_audiocaps_without_audio_rejects_every_row() -> None:
     assert result.rows.empty
     assert len(result.rejects) == 900
     assert set(result.rejects["reason"]) == {"missing audio file"}
+
+
+def test_esc50_folds_outside_one_to_five_are_refused(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match=r"option 'test_folds' has folds \[7\] outside 1-5"):
+        annotation_files("esc50", tmp_path, {"test_folds": [7]})

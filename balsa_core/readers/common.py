@@ -98,6 +98,37 @@ def list_option(
     return items
 
 
+@dataclass(frozen=True)
+class FoldSplits:
+    """A fold-based corpus's split: the test folds, the validation folds, the rest train."""
+
+    test: frozenset[int]
+    val: frozenset[int]
+
+    def split_of(self, fold: int) -> str:
+        if fold in self.test:
+            return "test"
+        if fold in self.val:
+            return "val"
+        return "train"
+
+
+def fold_splits(reader: str, options: Mapping[str, object], folds: range, default_test: tuple[int, ...]) -> FoldSplits:
+    """``test_folds`` / ``val_folds`` options, checked against the corpus's folds and each other."""
+
+    def fold_option(key: str, default: tuple[int, ...]) -> frozenset[int]:
+        chosen = frozenset(list_option(reader, options, key, default, int))
+        outside = sorted(fold for fold in chosen if fold not in folds)
+        if outside:
+            raise ValueError(f"reader {reader!r}: option {key!r} has folds {outside} outside {folds[0]}-{folds[-1]}")
+        return chosen
+
+    test, val = fold_option("test_folds", default_test), fold_option("val_folds", ())
+    if test & val:
+        raise ValueError(f"reader {reader!r}: folds {sorted(test & val)} are in both test_folds and val_folds")
+    return FoldSplits(test=test, val=val)
+
+
 def _probe_outcome(path: str) -> AudioInfo | AudioError:
     try:
         return probe_audio(path)

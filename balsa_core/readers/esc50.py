@@ -10,11 +10,12 @@ import pandas as pd
 
 from balsa_core.readers.common import (
     SEED_COLUMNS,
+    FoldSplits,
     ReadResult,
     bad_row,
     bool_option,
     check_option_names,
-    list_option,
+    fold_splits,
     probe_seeds,
     read_annotation_csv,
     required_cell,
@@ -28,31 +29,19 @@ AUDIO_DIR = "audio"
 REQUIRED_COLUMNS = ("filename", "fold", "category")
 
 
+FOLDS = range(1, 6)
+
+
 @dataclass(frozen=True)
 class Esc50Options:
-    test_folds: frozenset[int]
-    val_folds: frozenset[int]
+    splits: FoldSplits
     probe_audio: bool
-
-    def split_of(self, fold: int) -> str:
-        if fold in self.test_folds:
-            return "test"
-        if fold in self.val_folds:
-            return "val"
-        return "train"
 
 
 def parse_options(options: Mapping[str, object]) -> Esc50Options:
     check_option_names(READER, options, ("test_folds", "val_folds", "probe_audio"))
-    test_folds = frozenset(list_option(READER, options, "test_folds", (5,), int))
-    val_folds = frozenset(list_option(READER, options, "val_folds", (), int))
-    if test_folds & val_folds:
-        raise ValueError(
-            f"reader {READER!r}: folds {sorted(test_folds & val_folds)} are in both test_folds and val_folds"
-        )
     return Esc50Options(
-        test_folds=test_folds,
-        val_folds=val_folds,
+        splits=fold_splits(READER, options, FOLDS, default_test=(5,)),
         probe_audio=bool_option(READER, options, "probe_audio", True),
     )
 
@@ -84,7 +73,7 @@ def _seed(
         "seed_id": clip_id,
         "clip_id": clip_id,
         "corpus": corpus,
-        "split": options.split_of(int(fold_text)),
+        "split": options.splits.split_of(int(fold_text)),
         "audio_path": str(root / AUDIO_DIR / filename),
         "seed_kind": "tags",
         "seed_text": ", ".join(tags),

@@ -14,11 +14,12 @@ import pandas as pd
 
 from balsa_core.readers.common import (
     SEED_COLUMNS,
+    FoldSplits,
     ReadResult,
     bad_row,
     bool_option,
     check_option_names,
-    list_option,
+    fold_splits,
     probe_seeds,
     read_annotation_csv,
     required_cell,
@@ -35,37 +36,14 @@ REQUIRED_COLUMNS = ("slice_file_name", "fold", "class")
 
 @dataclass(frozen=True)
 class UrbanSound8kOptions:
-    test_folds: frozenset[int]
-    val_folds: frozenset[int]
+    splits: FoldSplits
     probe_audio: bool
-
-    def split_of(self, fold: int) -> str:
-        if fold in self.test_folds:
-            return "test"
-        if fold in self.val_folds:
-            return "val"
-        return "train"
-
-
-def _fold_option(options: Mapping[str, object], key: str, default: tuple[int, ...]) -> frozenset[int]:
-    folds = frozenset(list_option(READER, options, key, default, int))
-    outside = sorted(fold for fold in folds if fold not in FOLDS)
-    if outside:
-        raise ValueError(f"reader {READER!r}: option {key!r} has folds {outside} outside 1-10")
-    return folds
 
 
 def parse_options(options: Mapping[str, object]) -> UrbanSound8kOptions:
     check_option_names(READER, options, ("test_folds", "val_folds", "probe_audio"))
-    test_folds = _fold_option(options, "test_folds", (10,))
-    val_folds = _fold_option(options, "val_folds", ())
-    if test_folds & val_folds:
-        raise ValueError(
-            f"reader {READER!r}: folds {sorted(test_folds & val_folds)} are in both test_folds and val_folds"
-        )
     return UrbanSound8kOptions(
-        test_folds=test_folds,
-        val_folds=val_folds,
+        splits=fold_splits(READER, options, FOLDS, default_test=(10,)),
         probe_audio=bool_option(READER, options, "probe_audio", True),
     )
 
@@ -102,7 +80,7 @@ def _seed(
         "seed_id": clip_id,
         "clip_id": clip_id,
         "corpus": corpus,
-        "split": options.split_of(fold),
+        "split": options.splits.split_of(fold),
         "audio_path": str(root / AUDIO_DIR / f"fold{fold}" / slice_file_name),
         "seed_kind": "tags",
         "seed_text": ", ".join(tags),
