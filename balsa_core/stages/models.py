@@ -100,7 +100,8 @@ def train(
     store = FeatureStore(feature_indexes)
     targets = pd.concat([read_targets(path) for path in target_paths], ignore_index=True)
     training_set = select_training_targets(targets, mix)
-    encoder_dim = store.get(training_set["clip_id"].iloc[0]).shape[-1]
+    # Clips whose audio the cache skipped have no features; any other clip gives the width.
+    encoder_dim = store.get(next(clip for clip in training_set["clip_id"] if clip in store)).shape[-1]
     adapter_config = AdapterConfig(
         encoder_dim=encoder_dim,
         llm_dim=llm.get_input_embeddings().embedding_dim,
