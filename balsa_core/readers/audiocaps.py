@@ -20,11 +20,12 @@ from balsa_core.readers.common import (
     bad_row,
     bool_option,
     check_option_names,
-    list_option,
+    path_option,
     probe_seeds,
     read_annotation_csv,
     required_cell,
     row_source,
+    splits_option,
 )
 
 READER = "audiocaps"
@@ -42,19 +43,10 @@ class AudioCapsOptions:
 
 def parse_options(root: Path, options: Mapping[str, object]) -> AudioCapsOptions:
     check_option_names(READER, options, ("splits", "audio_dir", "probe_audio"))
-    splits = list_option(READER, options, "splits", SPLITS, str)
-    unknown = [split for split in splits if split not in SPLITS]
-    if unknown or len(set(splits)) != len(splits):
-        raise ValueError(
-            f"reader {READER!r}: option 'splits' must list distinct values of {SPLITS}, got {list(splits)}"
-        )
-    audio_dir = options.get("audio_dir", "audio")
-    if not isinstance(audio_dir, (str, Path)):
-        raise ValueError(f"reader {READER!r}: option 'audio_dir' must be a path, got {audio_dir!r}")
+    splits = splits_option(READER, options, SPLITS)
     return AudioCapsOptions(
         splits=splits,
-        # A relative audio_dir is inside the corpus root; an absolute one replaces it.
-        audio_dir=Path(root) / audio_dir,
+        audio_dir=path_option(READER, root, options, "audio_dir", "audio"),
         probe_audio=bool_option(READER, options, "probe_audio", True),
     )
 

@@ -27,6 +27,7 @@ from balsa_core.readers.common import (
     bad_row,
     bool_option,
     check_option_names,
+    path_option,
     probe_seeds,
     required_cell,
     row_source,
@@ -58,14 +59,6 @@ class SegmentRow:
     record: dict[str, str]
 
 
-def _path_option(root: Path, options: Mapping[str, object], key: str, default: str) -> Path:
-    value = options.get(key, default)
-    if not isinstance(value, (str, Path)):
-        raise ValueError(f"reader {READER!r}: option {key!r} must be a path, got {value!r}")
-    # A relative path is inside the corpus root; an absolute one replaces it.
-    return root / value
-
-
 def parse_options(root: Path, options: Mapping[str, object]) -> AudioSetOptions:
     check_option_names(READER, options, OPTION_NAMES)
     root = Path(root)
@@ -73,12 +66,12 @@ def parse_options(root: Path, options: Mapping[str, object]) -> AudioSetOptions:
     if split not in SPLITS:
         raise ValueError(f"reader {READER!r}: option 'split' must be one of {SPLITS}, got {split!r}")
     return AudioSetOptions(
-        segments=_path_option(root, options, "segments", "balanced_train_segments.csv"),
-        audio_dir=_path_option(root, options, "audio_dir", "audio"),
+        segments=path_option(READER, root, options, "segments", "balanced_train_segments.csv"),
+        audio_dir=path_option(READER, root, options, "audio_dir", "audio"),
         split=str(split),
-        ontology=_path_option(root, options, "ontology", "ontology.json"),
+        ontology=path_option(READER, root, options, "ontology", "ontology.json"),
         class_labels=(
-            _path_option(root, options, "class_labels", "class_labels_indices.csv")
+            path_option(READER, root, options, "class_labels", "class_labels_indices.csv")
             if "class_labels" in options
             else None
         ),

@@ -18,11 +18,11 @@ from balsa_core.readers.common import (
     ReadResult,
     bool_option,
     check_option_names,
-    list_option,
     probe_seeds,
     read_annotation_csv,
     required_cell,
     row_source,
+    splits_option,
 )
 
 READER = "clotho"
@@ -41,12 +41,7 @@ class ClothoOptions:
 
 def parse_options(options: Mapping[str, object]) -> ClothoOptions:
     check_option_names(READER, options, ("splits", "captions", "probe_audio"))
-    splits = list_option(READER, options, "splits", SPLITS, str)
-    unknown = [split for split in splits if split not in SPLITS]
-    if unknown or len(set(splits)) != len(splits):
-        raise ValueError(
-            f"reader {READER!r}: option 'splits' must list distinct values of {SPLITS}, got {list(splits)}"
-        )
+    splits = splits_option(READER, options, SPLITS)
     captions = options.get("captions", "all")
     if captions not in CAPTION_CHOICES:
         raise ValueError(f"reader {READER!r}: option 'captions' must be one of {CAPTION_CHOICES}, got {captions!r}")

@@ -98,6 +98,29 @@ def list_option(
     return items
 
 
+def readable_tag(label: str) -> str:
+    """Corpora write multi-word labels with underscores ("church_bells"); seeds read as text."""
+    return label.strip().replace("_", " ")
+
+
+def path_option(reader: str, root: Path, options: Mapping[str, object], key: str, default: str) -> Path:
+    value = options.get(key, default)
+    if not isinstance(value, (str, Path)):
+        raise ValueError(f"reader {reader!r}: option {key!r} must be a path, got {value!r}")
+    # A relative path is inside the corpus root; an absolute one replaces it.
+    return Path(root) / value
+
+
+def splits_option(reader: str, options: Mapping[str, object], choices: tuple[str, ...]) -> tuple[str, ...]:
+    """The ``splits`` option: distinct values among ``choices``, all of them by default."""
+    splits = list_option(reader, options, "splits", choices, str)
+    if any(split not in choices for split in splits) or len(set(splits)) != len(splits):
+        raise ValueError(
+            f"reader {reader!r}: option 'splits' must list distinct values of {choices}, got {list(splits)}"
+        )
+    return splits
+
+
 @dataclass(frozen=True)
 class FoldSplits:
     """A fold-based corpus's split: the test folds, the validation folds, the rest train."""

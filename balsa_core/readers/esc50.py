@@ -18,6 +18,7 @@ from balsa_core.readers.common import (
     fold_splits,
     probe_seeds,
     read_annotation_csv,
+    readable_tag,
     required_cell,
     row_source,
 )
@@ -51,10 +52,6 @@ def annotation_files(root: Path, options: Mapping[str, object]) -> list[Path]:
     return [Path(root) / ANNOTATION_FILE]
 
 
-def category_tag(category: str) -> str:
-    return category.replace("_", " ")
-
-
 def _seed(
     corpus: str,
     root: Path,
@@ -67,7 +64,7 @@ def _seed(
     fold_text = required_cell(csv_path, index, record, "fold")
     if not fold_text.isdigit():
         raise bad_row(csv_path, index, f"fold {fold_text!r} is not a whole number")
-    tags = [category_tag(required_cell(csv_path, index, record, "category"))]
+    tags = [readable_tag(required_cell(csv_path, index, record, "category"))]
     clip_id = f"{corpus}/{Path(filename).stem}"
     return {
         "seed_id": clip_id,

@@ -25,6 +25,7 @@ from balsa_core.readers.common import (
     check_option_names,
     probe_seeds,
     read_annotation_csv,
+    readable_tag,
     required_cell,
     row_source,
 )
@@ -86,10 +87,6 @@ def annotation_files(root: Path, options: Mapping[str, object]) -> list[Path]:
     return ground_truth if parsed.leaf_ontology is None else [*ground_truth, parsed.leaf_ontology]
 
 
-def label_tag(label: str) -> str:
-    return label.replace("_", " ")
-
-
 def _list_cell(path: Path, index: int, record: Mapping[str, str], column: str) -> list[str]:
     text = required_cell(path, index, record, column)
     items = [item.strip() for item in text.split(",")]
@@ -140,7 +137,7 @@ def _seed(
     ontology: Ontology | None,
 ) -> dict[str, object]:
     fname = required_cell(csv_path, index, record, "fname")
-    tags = [label_tag(label) for label in _labels(csv_path, index, record, ontology)]
+    tags = [readable_tag(label) for label in _labels(csv_path, index, record, ontology)]
     clip_id = f"{corpus}/{subset}_{fname}"
     return {
         "seed_id": clip_id,

@@ -20,7 +20,9 @@ from balsa_core.readers.common import (
     ReadResult,
     bool_option,
     check_option_names,
+    path_option,
     probe_seeds,
+    readable_tag,
 )
 
 READER = "macs"
@@ -40,9 +42,6 @@ class MacsOptions:
 
 def parse_options(root: Path, options: Mapping[str, object]) -> MacsOptions:
     check_option_names(READER, options, ("audio_dir", "split", "captions", "probe_audio"))
-    audio_dir = options.get("audio_dir", "audio")
-    if not isinstance(audio_dir, (str, Path)):
-        raise ValueError(f"reader {READER!r}: option 'audio_dir' must be a path, got {audio_dir!r}")
     split = options.get("split", "train")
     if split not in SPLITS:
         raise ValueError(f"reader {READER!r}: option 'split' must be one of {SPLITS}, got {split!r}")
@@ -51,7 +50,7 @@ def parse_options(root: Path, options: Mapping[str, object]) -> MacsOptions:
         raise ValueError(f"reader {READER!r}: option 'captions' must be one of {CAPTION_CHOICES}, got {captions!r}")
     return MacsOptions(
         # A relative audio_dir is inside the corpus root; an absolute one replaces it.
-        audio_dir=Path(root) / audio_dir,
+        audio_dir=path_option(READER, root, options, "audio_dir", "audio"),
         split=str(split),
         first_caption_only=captions == "first",
         probe_audio=bool_option(READER, options, "probe_audio", True),
@@ -93,10 +92,6 @@ def _list(path: Path, where: str, entry: object, key: str) -> list[object]:
     if not isinstance(value, list):
         raise AnnotationError(f"{path}: {where}: {key!r} must be a list, got {value!r}")
     return value
-
-
-def readable_tag(tag: str) -> str:
-    return tag.strip().replace("_", " ")
 
 
 def _annotation_tags(path: Path, where: str, annotation: object) -> list[str]:

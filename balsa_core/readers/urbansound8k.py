@@ -22,6 +22,7 @@ from balsa_core.readers.common import (
     fold_splits,
     probe_seeds,
     read_annotation_csv,
+    readable_tag,
     required_cell,
     row_source,
 )
@@ -53,10 +54,6 @@ def annotation_files(root: Path, options: Mapping[str, object]) -> list[Path]:
     return [Path(root) / ANNOTATION_FILE]
 
 
-def class_tag(class_name: str) -> str:
-    return class_name.replace("_", " ")
-
-
 def _fold(csv_path: Path, index: int, record: Mapping[str, str]) -> int:
     fold_text = required_cell(csv_path, index, record, "fold")
     if not fold_text.isdecimal() or int(fold_text) not in FOLDS:
@@ -74,7 +71,7 @@ def _seed(
 ) -> dict[str, object]:
     slice_file_name = required_cell(csv_path, index, record, "slice_file_name")
     fold = _fold(csv_path, index, record)
-    tags = [class_tag(required_cell(csv_path, index, record, "class"))]
+    tags = [readable_tag(required_cell(csv_path, index, record, "class"))]
     clip_id = f"{corpus}/{Path(slice_file_name).stem}"
     return {
         "seed_id": clip_id,

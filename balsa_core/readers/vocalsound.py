@@ -23,6 +23,7 @@ from balsa_core.readers.common import (
     ReadResult,
     bool_option,
     check_option_names,
+    path_option,
     probe_seeds,
 )
 
@@ -88,11 +89,8 @@ def _split_files_option(root: Path, options: Mapping[str, object]) -> dict[str, 
 def parse_options(root: Path, options: Mapping[str, object]) -> VocalSoundOptions:
     check_option_names(READER, options, ("audio_dir", "split_files", "probe_audio"))
     root = Path(root)
-    audio_dir = options.get("audio_dir", "audio_16k")
-    if not isinstance(audio_dir, (str, Path)):
-        raise ValueError(f"reader {READER!r}: option 'audio_dir' must be a path, got {audio_dir!r}")
     return VocalSoundOptions(
-        audio_dir=root / audio_dir,
+        audio_dir=path_option(READER, root, options, "audio_dir", "audio_16k"),
         split_files=_split_files_option(root, options),
         probe_audio=bool_option(READER, options, "probe_audio", True),
     )
