@@ -29,8 +29,8 @@ test: $(INSTALLED)
 
 # The real demo with the real bundled models at a smoke size, in its own directory.
 smoke: $(INSTALLED)
-	mkdir -p .smoke && cp config/smoke.yaml .smoke/config.yaml
-	$(SNAKEMAKE) --cores all --directory .smoke --snakefile Snakefile results/table4.csv
+	mkdir -p .smoke/config && cp config/smoke.yaml .smoke/config.yaml && cp -r config/questions .smoke/config/
+	$(SNAKEMAKE) --cores all --directory .smoke --snakefile Snakefile
 
 lint: $(INSTALLED)
 	$(BIN)/ruff check balsa_core workflow_scripts tests

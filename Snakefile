@@ -1,5 +1,5 @@
 # balsa: BALSa/LISTEN as a Snakemake DAG.
-#   demo corpus -> metadata -> targets (backbone LLM) -> encoder features -> adapter training
+#   demo corpus -> metadata -> target sets (backbone LLM) -> encoder features -> adapter training
 #   -> hallucination benchmark -> results/table4.csv
 from snakemake.utils import min_version
 
@@ -25,4 +25,4 @@ rule all:
         "results/table4.csv",
         "results/table4.png",
         "results/data_summary.csv",
-        "data/pairs/pairs.parquet",
+        "results/generation_quality.csv",

@@ -10,7 +10,7 @@ import argparse
 from collections.abc import Sequence
 from pathlib import Path
 
-from balsa_core.config import ConfigError, load_config, samples_per_seed
+from balsa_core.config import ConfigError, generation_params, load_config, samples_per_seed
 from balsa_core.logs import setup_logging
 from balsa_core.stages import data as data_stages
 from balsa_core.stages import models as model_stages
@@ -36,11 +36,12 @@ def _parser() -> argparse.ArgumentParser:
     models.add_argument("role", choices=["llm", "encoder"])
     models.add_argument("--out", type=Path, required=True, help="manifest JSON")
 
-    generate = commands.add_parser("generate", help="the backbone writes targets for one prompt kind")
-    generate.add_argument("--metadata", type=Path, required=True)
-    generate.add_argument("--llm", type=Path, required=True, help="LLM manifest JSON")
-    generate.add_argument("--kind", required=True, choices=["positive", "negative", "combined"])
-    generate.add_argument("--out", type=Path, required=True, help="targets Parquet")
+    generate = commands.add_parser("generate", help="write one target set (the backbone, or the ground truth)")
+    generate.add_argument("--target-set", required=True, help="a name under targets in the config")
+    generate.add_argument("--metadata", type=Path, nargs="+", required=True, help="metadata table(s)")
+    generate.add_argument("--pairs", type=Path, help="pairs table, for two-audio sets")
+    generate.add_argument("--llm", type=Path, help="LLM manifest JSON (backends that run the backbone)")
+    generate.add_argument("--out", type=Path, required=True, help="targets Parquet; shards go beside it")
 
     features = commands.add_parser("features", help="cache the encoder's hidden states for one corpus")
     features.add_argument("--metadata", type=Path, required=True)
@@ -91,14 +92,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     elif args.command == "models":
         model_stages.prepare(args.role, config["models"][args.role], args.out)
     elif args.command == "generate":
+        if args.target_set not in config["targets"]:
+            raise SystemExit(f"balsa: no target set {args.target_set!r} under targets in {args.config}")
+        entry = config["targets"][args.target_set]
         model_stages.generate(
+            {**entry, "name": args.target_set, "samples_per_seed": samples_per_seed(config, args.target_set)},
             args.metadata,
+            args.pairs,
+            Path(entry["questions"]) if entry["source"] == "questions" else None,
             args.llm,
             config["prompts"],
-            args.kind,
-            config["generation"],
-            samples_per_seed(config, args.kind) or 1,
+            generation_params(config, args.target_set),
             args.out,
+            args.out.with_suffix(".quality.json"),
         )
     elif args.command == "features":
         model_stages.features(args.metadata, args.encoder, config["features"], args.out)

@@ -1,9 +1,9 @@
 """Load and validate the pipeline configuration before any job runs.
 
 Validation happens in two passes: the JSON schema (unknown keys, types, ranges, with its
-defaults filled in), then the checks a schema cannot express (directories that must exist,
-prompt kinds that variants use but no prompt defines). Every failure is one line that names
-the offending key.
+defaults filled in), then the checks a schema cannot express (directories and question files
+that must exist, target sets that variants use but no set defines, backends a set names).
+Every failure is one line that names the offending key.
 """
 
 from __future__ import annotations
@@ -99,11 +99,7 @@ def _semantic_problems(config: Mapping[str, Any], base_dir: Path) -> Iterator[st
         if source.startswith("bundled:") and source.removeprefix("bundled:") not in BUNDLED_MODELS[role]:
             yield f"models.{role}: unknown bundled model {source!r}; known: {BUNDLED_MODELS[role]}"
 
-    prompt_kinds = set(config["prompts"]["generation"])
-    for variant, mix in config["variants"].items():
-        for kind in mix:
-            if kind not in prompt_kinds:
-                yield f"variants.{variant}.{kind}: no prompt defined under prompts.generation.{kind}"
+    yield from _target_set_problems(config, base_dir)
 
     training = config["training"]
     if training["global_batch_size"] % training["micro_batch_size"]:
@@ -113,10 +109,73 @@ def _semantic_problems(config: Mapping[str, Any], base_dir: Path) -> Iterator[st
         )
 
 
-def samples_per_seed(config: Mapping[str, Any], kind: str) -> int:
-    """How many targets of one prompt kind to generate per seed: the most any variant draws."""
-    return max((mix.get(kind, 0) for mix in config["variants"].values()), default=0)
+def _target_set_problems(config: Mapping[str, Any], base_dir: Path) -> Iterator[str]:
+    backends = config["generation"]["backends"]
+    if config["generation"]["backend"] not in backends:
+        yield f"generation.backend: {config['generation']['backend']!r} is not an entry of generation.backends"
+    for name, entry in config["targets"].items():
+        where = f"targets.{name}"
+        if entry["source"] == "questions":
+            if "questions" not in entry:
+                yield f"{where}: a questions set needs 'questions', the path of its question file"
+            elif not (base_dir / entry["questions"]).is_file():
+                yield f"{where}.questions: file not found: {entry['questions']}"
+            if entry["audios"] != 1:
+                yield f"{where}: questions sets are single-audio"
+        elif "prompt" not in entry:
+            yield f"{where}: a {entry['source']} set needs 'prompt'"
+        if entry["source"] == "ground_truth" and entry["audios"] != 1:
+            yield f"{where}: ground-truth targets exist for single clips only"
+        if "questions" in entry and entry["source"] != "questions":
+            yield f"{where}.questions: only used with source: questions"
+        if "backend" in entry and entry["backend"] not in backends:
+            yield f"{where}.backend: {entry['backend']!r} is not an entry of generation.backends"
+    for variant, mix in config["variants"].items():
+        for target_set in mix:
+            if target_set not in config["targets"]:
+                yield f"variants.{variant}.{target_set}: no target set of that name under targets"
 
 
-def generated_kinds(config: Mapping[str, Any]) -> list[str]:
-    return sorted(kind for kind in config["prompts"]["generation"] if samples_per_seed(config, kind))
+def samples_per_seed(config: Mapping[str, Any], target_set: str) -> int:
+    """How many targets of a set to generate per seed (per pair): the most any variant draws,
+    one when no variant trains on it (it is still generated, to be looked at)."""
+    return max((mix.get(target_set, 0) for mix in config["variants"].values()), default=0) or 1
+
+
+def single_audio_sets(config: Mapping[str, Any]) -> list[str]:
+    return sorted(name for name, entry in config["targets"].items() if entry["audios"] == 1)
+
+
+def pair_sets(config: Mapping[str, Any]) -> list[str]:
+    return sorted(name for name, entry in config["targets"].items() if entry["audios"] == 2)
+
+
+def target_set_backend(config: Mapping[str, Any], target_set: str) -> tuple[str, dict[str, Any]] | None:
+    """The name and options of the backend that writes a set; None for ground-truth sets."""
+    entry = config["targets"][target_set]
+    if entry["source"] == "ground_truth":
+        return None
+    name = entry.get("backend", config["generation"]["backend"])
+    return name, config["generation"]["backends"][name]
+
+
+def generation_params(config: Mapping[str, Any], target_set: str) -> dict[str, Any]:
+    """Exactly the settings one target set's targets depend on, so that a change reruns only
+    the sets it touches (a sampling change leaves the ground-truth sets alone)."""
+    generation = config["generation"]
+    params: dict[str, Any] = {"splits": generation["splits"], "leaking_targets": generation["leaking_targets"]}
+    backend = target_set_backend(config, target_set)
+    if backend is not None:
+        params.update(
+            backend_name=backend[0],
+            backend=backend[1],
+            shard_size=generation["shard_size"],
+            **{key: generation[key] for key in ("max_new_tokens", "temperature", "top_p", "seed")},
+        )
+    return params
+
+
+def trained_samples_per_seed(config: Mapping[str, Any]) -> dict[str, int]:
+    """Single-audio sets some variant trains on, with the targets generated per seed."""
+    used = {name for mix in config["variants"].values() for name in mix}
+    return {name: samples_per_seed(config, name) for name in single_audio_sets(config) if name in used}

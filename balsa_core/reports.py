@@ -34,6 +34,35 @@ FIGURE_DPI = 100  # 1200 x 600 pixels
 SMOOTHING_MIN_POINTS = 20
 
 
+QUALITY_COUNTS = ["targets", "empty", "cut_off", "leaking", "dropped"]
+QUALITY_COLUMNS = ["target_set", "corpus", "source", *QUALITY_COUNTS, "leak_rate_pct", "leaking_targets"]
+
+
+def generation_quality_table(reports: Sequence[Mapping]) -> pd.DataFrame:
+    """One row per (target set, corpus) and an ``all`` row per set over several corpora.
+
+    ``leaking`` and ``leak_rate_pct`` are empty for sets whose targets are not checked for
+    leaks (only absent-sound sets are); the rate is over non-empty targets.
+    """
+    rows = pd.DataFrame(list(reports))
+    if rows.empty:
+        return pd.DataFrame(columns=QUALITY_COLUMNS)
+    sections = []
+    for _, group in rows.sort_values(["target_set", "corpus"]).groupby("target_set", sort=True):
+        sections.append(group)
+        if len(group) > 1:
+            total = {"target_set": group["target_set"].iloc[0], "corpus": "all", "source": group["source"].iloc[0]}
+            total.update({column: group[column].sum(min_count=1) for column in QUALITY_COUNTS})
+            total.update(leak_checked=group["leak_checked"].all(), leaking_targets=group["leaking_targets"].iloc[0])
+            sections.append(pd.DataFrame([total]))
+    table = pd.concat(sections, ignore_index=True)
+    non_empty = table["targets"] - table["empty"]
+    rate = 100.0 * table["leaking"].astype(float) / non_empty.where(non_empty > 0)
+    table["leak_rate_pct"] = rate.where(table["leak_checked"].astype(bool)).round(2)
+    table.loc[~table["leak_checked"].astype(bool), "leaking"] = None
+    return table[QUALITY_COLUMNS]
+
+
 def table4(rows: Sequence[Mapping]) -> pd.DataFrame:
     """One row per model, in the given order, metrics prefixed and rounded to 2 decimals."""
     for position, row in enumerate(rows):

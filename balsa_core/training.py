@@ -30,10 +30,11 @@ class TrainingConfig:
 
 
 def select_training_targets(targets: pd.DataFrame, mix: Mapping[str, int]) -> pd.DataFrame:
-    """The training set of one variant: per training seed, ``mix[kind]`` samples of each kind."""
-    wanted = targets["prompt_kind"].map(dict(mix)).fillna(0)
+    """The training set of one variant: per training seed (or pair), ``mix[set]`` samples of
+    each target set."""
+    wanted = targets["target_set"].map(dict(mix)).fillna(0)
     chosen = targets[(targets["split"] == "train") & (targets["sample_index"] < wanted)]
-    empty = chosen["target"].str.strip() == ""
+    empty = chosen["target"].fillna("").str.strip() == ""
     if empty.any():
         log.warning("dropping %d empty targets", int(empty.sum()))
     return chosen[~empty].sort_values("target_id").reset_index(drop=True)
@@ -50,7 +51,7 @@ def train_adapter(
     model: AudioLLM, training_set: pd.DataFrame, store: FeatureStore, config: TrainingConfig
 ) -> pd.DataFrame:
     """Train ``model.adapter`` in place; return the per-step loss log."""
-    missing = ~training_set["clip_id"].map(store.__contains__)
+    missing = ~training_set["clip_ids"].map(lambda clips: all(clip in store for clip in clips))
     if missing.any():
         log.warning("dropping %d targets whose clip has no cached features", int(missing.sum()))
         training_set = training_set[~missing].reset_index(drop=True)
@@ -74,7 +75,9 @@ def train_adapter(
     def example(row: int) -> Example:
         record = training_set.iloc[row]
         return Example(
-            features=[store.get(record["clip_id"])], instruction=record["instruction"], target=record["target"]
+            features=[store.get(clip) for clip in record["clip_ids"]],
+            instruction=record["instruction"],
+            target=record["target"],
         )
 
     model.train()

@@ -3,7 +3,16 @@
 import json
 from pathlib import Path
 
-from balsa_core.config import ConfigError, generated_kinds, samples_per_seed, validate_config
+from balsa_core.config import (
+    ConfigError,
+    generation_params,
+    pair_sets,
+    samples_per_seed,
+    single_audio_sets,
+    target_set_backend,
+    trained_samples_per_seed,
+    validate_config,
+)
 from balsa_core.readers import annotation_files
 
 try:
@@ -13,12 +22,13 @@ except ConfigError as error:
 
 CORPORA = sorted(config["corpora"])
 VARIANTS = sorted(config["variants"])
+SINGLE_AUDIO_SETS = single_audio_sets(config)
+PAIR_SETS = pair_sets(config)
 MODEL_THREADS = config["threads_per_job"]
 
 
 wildcard_constraints:
     corpus="|".join(CORPORA),
-    kind="|".join(generated_kinds(config)),
     variant="|".join(VARIANTS),
     role="llm|encoder",
 
@@ -34,9 +44,39 @@ def corpus_annotation_files(wildcards):
     return annotation_files(corpus["reader"], Path(corpus["root"]), corpus.get("options", {}))
 
 
+def target_table(target_set):
+    if target_set in PAIR_SETS:
+        return ["data/pair_targets/{}.parquet".format(target_set)]
+    return expand("data/targets/{corpus}/{target_set}.parquet", corpus=CORPORA, target_set=target_set)
+
+
 def variant_targets(wildcards):
-    kinds = sorted(config["variants"][wildcards.variant])
-    return expand("data/targets/{corpus}/{kind}.parquet", corpus=CORPORA, kind=kinds)
+    return [path for name in sorted(config["variants"][wildcards.variant]) for path in target_table(name)]
+
+
+def all_quality_reports():
+    tables = [path for name in sorted(config["targets"]) for path in target_table(name)]
+    return [path.removesuffix(".parquet") + ".quality.json" for path in tables]
+
+
+def target_set_entry(wildcards):
+    name = wildcards.target_set
+    return canonical({**config["targets"][name], "name": name, "samples_per_seed": samples_per_seed(config, name)})
+
+
+def prompt_template():
+    return {"begin_audio": config["prompts"]["begin_audio"], "end_audio": config["prompts"]["end_audio"]}
+
+
+def generation_models(wildcards):
+    """The prepared backbone, for the backends that run it here (not for ground truth or a server)."""
+    backend = target_set_backend(config, wildcards.target_set)
+    return ["models/llm.json"] if backend and backend[1]["type"] != "openai" else []
+
+
+def question_file(wildcards):
+    entry = config["targets"][wildcards.target_set]
+    return [entry["questions"]] if entry["source"] == "questions" else []
 
 
 def feature_indexes():

@@ -1,23 +1,67 @@
-# Only the settings a target depends on are params, so editing one prompt reruns only the
-# targets of that prompt kind and what is trained on them.
+# Target generation. A set's params are only what its targets depend on, so editing one
+# prompt reruns that set and what trains on it. Finished shards live in <set>.shards/ beside
+# the declared outputs, which Snakemake deletes when a job fails: a rerun reuses them.
 rule generate_targets:
     input:
-        metadata="data/metadata/{corpus}.parquet",
-        llm="models/llm.json",
+        metadata=["data/metadata/{corpus}.parquet"],
+        llm=generation_models,
+        questions=question_file,
     output:
-        "data/targets/{corpus}/{kind}.parquet",
+        targets="data/targets/{corpus}/{target_set}.parquet",
+        quality="data/targets/{corpus}/{target_set}.quality.json",
+    wildcard_constraints:
+        target_set="|".join(SINGLE_AUDIO_SETS),
     params:
-        begin_audio=config["prompts"]["begin_audio"],
-        end_audio=config["prompts"]["end_audio"],
-        instruction=lambda wildcards: config["prompts"]["generation"][wildcards.kind],
-        samples_per_seed=lambda wildcards: samples_per_seed(config, wildcards.kind),
-        generation=canonical(config["generation"]),
+        target_set=target_set_entry,
+        template=prompt_template(),
+        generation=lambda wildcards: canonical(generation_params(config, wildcards.target_set)),
     threads: MODEL_THREADS
     log:
-        "logs/generate/{corpus}/{kind}.log",
+        "logs/generate/{corpus}/{target_set}.log",
     benchmark:
-        "benchmarks/generate/{corpus}/{kind}.tsv"
+        "benchmarks/generate/{corpus}/{target_set}.tsv"
     conda:
         "../envs/generation.yaml"
     script:
         "../workflow_scripts/generate_targets.py"
+
+
+# BALSa-MA: the backbone writes about two clips at once, on the pairs of the corpora stage.
+rule generate_pair_targets:
+    input:
+        metadata=metadata_tables(),
+        pairs="data/pairs/pairs.parquet",
+        llm=generation_models,
+    output:
+        targets="data/pair_targets/{target_set}.parquet",
+        quality="data/pair_targets/{target_set}.quality.json",
+    wildcard_constraints:
+        target_set="|".join(PAIR_SETS),
+    params:
+        target_set=target_set_entry,
+        template=prompt_template(),
+        generation=lambda wildcards: canonical(generation_params(config, wildcards.target_set)),
+    threads: MODEL_THREADS
+    log:
+        "logs/generate/pairs/{target_set}.log",
+    benchmark:
+        "benchmarks/generate/pairs/{target_set}.tsv"
+    conda:
+        "../envs/generation.yaml"
+    script:
+        "../workflow_scripts/generate_targets.py"
+
+
+rule generation_quality:
+    input:
+        all_quality_reports(),
+    output:
+        "results/generation_quality.csv",
+    log:
+        "logs/generation_quality.log",
+    benchmark:
+        "benchmarks/generation_quality.tsv"
+    conda:
+        "../envs/data.yaml"
+    script:
+        "../workflow_scripts/generation_quality.py"

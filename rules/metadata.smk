@@ -23,7 +23,7 @@ rule data_summary:
     output:
         "results/data_summary.csv",
     params:
-        samples_per_seed={kind: samples_per_seed(config, kind) for kind in generated_kinds(config)},
+        samples_per_seed=trained_samples_per_seed(config),
     log:
         "logs/data_summary.log",
     benchmark:

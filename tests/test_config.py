@@ -3,7 +3,16 @@ from pathlib import Path
 import pytest
 import yaml
 
-from balsa_core.config import ConfigError, generated_kinds, load_config, samples_per_seed, validate_config
+from balsa_core.config import (
+    ConfigError,
+    generation_params,
+    load_config,
+    pair_sets,
+    samples_per_seed,
+    single_audio_sets,
+    trained_samples_per_seed,
+    validate_config,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -15,6 +24,12 @@ def default_config() -> dict:
 def test_default_config_is_valid_and_gets_schema_defaults():
     config = validate_config(default_config(), base_dir=REPO)
     assert config["corpora"]["demo_captions"]["options"] == {}
+    assert config["targets"]["positive"] == {
+        "prompt": "Replay the audio.",
+        "source": "backbone",
+        "audios": 1,
+        "names_absent_sounds": False,
+    }
     assert config["generation"]["splits"] == ["train"]
 
 
@@ -47,6 +62,8 @@ def test_missing_corpus_directory_is_named(tmp_path):
 
 
 def test_demo_roots_need_no_directory_when_the_demo_writes_them(tmp_path):
+    (tmp_path / "config/questions").mkdir(parents=True)
+    (tmp_path / "config/questions/demo_questions.csv").write_text("question\nWhat do you hear?\n")
     validate_config(default_config(), base_dir=tmp_path)
     config = default_config()
     del config["demo_corpus"]
@@ -54,12 +71,43 @@ def test_demo_roots_need_no_directory_when_the_demo_writes_them(tmp_path):
         validate_config(config, base_dir=tmp_path)
 
 
-def test_variant_needs_a_prompt_for_each_kind():
+def test_a_variant_names_only_defined_target_sets():
     config = default_config()
-    config["variants"]["combined"] = {"combined": 1}
-    del config["prompts"]["generation"]["combined"]
-    with pytest.raises(ConfigError, match=r"variants\.combined\.combined: no prompt defined"):
-        validate_config(config)
+    config["variants"]["openaqa"] = {"open_aqa": 2}
+    with pytest.raises(ConfigError, match=r"variants\.openaqa\.open_aqa: no target set of that name"):
+        validate_config(config, base_dir=REPO)
+
+
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        ({"source": "questions"}, r"targets\.extra: a questions set needs 'questions'"),
+        ({"source": "questions", "questions": "no/such.csv"}, r"targets\.extra\.questions: file not found"),
+        ({"prompt": "Replay.", "backend": "gemini"}, r"targets\.extra\.backend: 'gemini' is not an entry"),
+        ({"source": "ground_truth", "prompt": "Describe.", "audios": 2}, "ground-truth targets exist for single"),
+        ({"source": "backbone"}, r"targets\.extra: a backbone set needs 'prompt'"),
+        ({"prompt": "Replay.", "audios": 3}, r"'targets\.extra\.audios': 3 is not one of \[1, 2\]"),
+    ],
+)
+def test_target_set_problems_are_named(entry, message):
+    config = default_config()
+    config["targets"]["extra"] = entry
+    with pytest.raises(ConfigError, match=message):
+        validate_config(config, base_dir=REPO)
+
+
+def test_backend_options_are_checked_per_type():
+    config = default_config()
+    config["generation"]["backends"]["server"] = {"type": "openai", "model": "m"}
+    with pytest.raises(ConfigError, match="'base_url' is a required property"):
+        validate_config(config, base_dir=REPO)
+    config = default_config()
+    config["generation"]["backends"]["local"]["tensor_parallel_size"] = 2
+    with pytest.raises(ConfigError, match="tensor_parallel_size"):
+        validate_config(config, base_dir=REPO)
+    config = default_config()
+    config["generation"]["backends"]["big"] = {"type": "vllm"}
+    assert validate_config(config, base_dir=REPO)["generation"]["backends"]["big"]["tensor_parallel_size"] == 1
 
 
 def test_global_batch_must_be_a_multiple_of_micro_batch():
@@ -77,11 +125,21 @@ def test_unknown_bundled_model():
 
 
 def test_samples_per_seed_is_the_most_any_variant_draws():
-    config = validate_config(default_config())
+    config = validate_config(default_config(), base_dir=REPO)
     assert samples_per_seed(config, "positive") == 2
     assert samples_per_seed(config, "negative") == 1
-    assert samples_per_seed(config, "combined") == 0
-    assert generated_kinds(config) == ["negative", "positive"]
+    assert samples_per_seed(config, "combined") == 1, "sets no variant trains on are still generated once"
+    assert trained_samples_per_seed(config) == {"negative": 1, "positive": 2}
+    assert single_audio_sets(config) == ["combined", "negative", "positive", "questions", "rule_based"]
+    assert pair_sets(config) == ["caption_both", "difference"]
+
+
+def test_generation_params_hold_only_what_a_set_depends_on():
+    config = validate_config(default_config(), base_dir=REPO)
+    backbone = generation_params(config, "positive")
+    assert backbone["backend"] == {"type": "transformers", "batch_size": 24}
+    assert {"temperature", "top_p", "seed", "max_new_tokens", "shard_size"} <= set(backbone)
+    assert generation_params(config, "rule_based") == {"splits": ["train"], "leaking_targets": "keep"}
 
 
 def test_load_config_missing_file(tmp_path):

@@ -108,3 +108,45 @@ def test_smoothed_keeps_length_and_flattens_noise() -> None:
     result = smoothed(noisy)
     assert len(result) == len(noisy)
     assert result.iloc[10:-10].between(0.5, 1.5).all()
+
+
+def quality_report(target_set, corpus, targets, empty, leaking, dropped=0, checked=True, source="backbone"):
+    return {
+        "target_set": target_set,
+        "corpus": corpus,
+        "source": source,
+        "targets": targets,
+        "empty": empty,
+        "cut_off": 1,
+        "leak_checked": checked,
+        "leaking": leaking if checked else None,
+        "leak_rate": None,
+        "leaking_targets": "drop",
+        "dropped": dropped,
+    }
+
+
+def test_generation_quality_rows_per_corpus_and_a_total_over_corpora():
+    from balsa_core.reports import QUALITY_COLUMNS, generation_quality_table
+
+    table = generation_quality_table(
+        [
+            quality_report("positive", "b", 10, 0, None, checked=False),
+            quality_report("negative", "b", 10, 2, 4, dropped=4),
+            quality_report("negative", "a", 20, 0, 5, dropped=5),
+            quality_report("difference", "pairs", 8, 0, None, checked=False),
+        ]
+    )
+    assert list(table.columns) == QUALITY_COLUMNS
+    assert list(zip(table["target_set"], table["corpus"])) == [
+        ("difference", "pairs"),
+        ("negative", "a"),
+        ("negative", "b"),
+        ("negative", "all"),
+        ("positive", "b"),
+    ]
+    negative = table[table["target_set"] == "negative"].set_index("corpus")
+    # The rate is over non-empty targets: 4 of 8 in b, 9 of 28 over both corpora.
+    assert negative["leak_rate_pct"].to_dict() == {"a": 25.0, "b": 50.0, "all": 32.14}
+    assert negative.loc["all", ["targets", "empty", "leaking", "dropped"]].tolist() == [30, 2, 9, 9]
+    assert table.loc[table["target_set"] == "positive", ["leaking", "leak_rate_pct"]].isna().all(axis=None)

@@ -24,9 +24,9 @@ def targets_frame(seeds: int) -> pd.DataFrame:
                 rows.append(
                     {
                         "target_id": f"s{seed}|{kind}|{sample}",
-                        "clip_id": f"c{seed}",
+                        "clip_ids": [f"c{seed}"],
                         "split": "train",
-                        "prompt_kind": kind,
+                        "target_set": kind,
                         "sample_index": sample,
                         "target": f"text {seed}",
                         "instruction": kind,
@@ -41,7 +41,7 @@ def test_both_ablation_variants_have_2n_samples():
     positive_only = select_training_targets(targets, {"positive": 2})
     positive_negative = select_training_targets(targets, {"positive": 1, "negative": 1})
     assert len(positive_only) == len(positive_negative) == 10
-    assert set(positive_negative["prompt_kind"]) == {"positive", "negative"}
+    assert set(positive_negative["target_set"]) == {"positive", "negative"}
     assert (positive_only["split"] == "train").all()
 
 
@@ -55,7 +55,7 @@ def test_training_fits_a_small_set(tiny_llm):
     features = {f"clip{i}": torch.randn(2, 6 + i, 32).half() for i in range(4)}
     training_set = pd.DataFrame(
         {
-            "clip_id": list(features),
+            "clip_ids": [[clip] for clip in features],
             "instruction": ["Replay the audio."] * 4,
             "target": ["a siren wails", "rain falls", "a dog barks", "birds chirp"],
         }

@@ -3,18 +3,17 @@ from pathlib import Path
 from balsa_core.logs import workflow_job
 from balsa_core.stages import models as stages
 
-kind = snakemake.wildcards.kind
 with workflow_job(snakemake):
     stages.generate(
-        metadata_path=Path(snakemake.input.metadata),
-        llm_manifest=Path(snakemake.input.llm),
-        prompts={
-            "begin_audio": snakemake.params.begin_audio,
-            "end_audio": snakemake.params.end_audio,
-            "generation": {kind: snakemake.params.instruction},
-        },
-        kind=kind,
-        generation_settings=snakemake.params.generation,
-        samples_per_seed=snakemake.params.samples_per_seed,
-        out_path=Path(snakemake.output[0]),
+        target_set=snakemake.params.target_set,
+        metadata_paths=[Path(path) for path in snakemake.input.metadata],
+        pairs_path=Path(snakemake.input.pairs) if hasattr(snakemake.input, "pairs") else None,
+        questions_path=next((Path(path) for path in snakemake.input.questions), None)
+        if hasattr(snakemake.input, "questions")
+        else None,
+        llm_manifest=next((Path(path) for path in snakemake.input.llm), None),
+        template=snakemake.params.template,
+        generation=snakemake.params.generation,
+        out_path=Path(snakemake.output.targets),
+        quality_path=Path(snakemake.output.quality),
     )

@@ -20,7 +20,7 @@ from balsa_core.hygiene import HygieneSettings, apply_hygiene
 from balsa_core.metadata import read_metadata, write_metadata, write_rejects
 from balsa_core.pairs import PairingConfig, make_pairs
 from balsa_core.readers import read_corpus
-from balsa_core.reports import plot_table4, table4
+from balsa_core.reports import generation_quality_table, plot_table4, table4
 from balsa_core.summary import data_summary
 
 log = logging.getLogger(__name__)
@@ -100,6 +100,14 @@ def summarize_data(metadata_paths: Sequence[Path], samples_per_seed: Mapping[str
     out_csv.parent.mkdir(parents=True, exist_ok=True)
     summary.to_csv(out_csv, index=False)
     log.info("data summary:\n%s", summary.to_string(index=False))
+
+
+def generation_quality(report_paths: Sequence[Path], out_csv: Path) -> None:
+    """results/generation_quality.csv: empty, cut-off and leaking targets of every target set."""
+    table = generation_quality_table([json.loads(path.read_text()) for path in report_paths])
+    out_csv.parent.mkdir(parents=True, exist_ok=True)
+    table.to_csv(out_csv, index=False)
+    log.info("generation quality:\n%s", table.to_string(index=False))
 
 
 def pair_clips(metadata_paths: Sequence[Path], settings: Mapping[str, Any], out_path: Path) -> None:

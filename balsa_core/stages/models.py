@@ -22,7 +22,9 @@ from balsa_core.audio_llm import AudioLLM, AudioLLMSpec, Example
 from balsa_core.backbones import ModelManifest, load_encoder, load_llm, prepare_model
 from balsa_core.evaluation.probing import answer_with_audio, answer_with_text, score_answers
 from balsa_core.features import FeatureStore, cache_features, encode_waveforms
-from balsa_core.generation import SamplingSettings, generate_targets, make_backend, read_targets, write_targets
+from balsa_core.generation import SamplingSettings, make_backend
+from balsa_core.generation.target_sets import TargetSet, read_questions, requests_for
+from balsa_core.generation.targets import GenerationPlan, generate_target_set, read_targets
 from balsa_core.metadata import read_metadata
 from balsa_core.prompts import PromptTemplate
 from balsa_core.reports import plot_loss_curve
@@ -38,34 +40,47 @@ def prepare(role: str, source: str, manifest_path: Path) -> None:
 
 
 def generate(
-    metadata_path: Path,
-    llm_manifest: Path,
-    prompts: Mapping[str, Any],
-    kind: str,
-    generation_settings: Mapping[str, Any],
-    samples_per_seed: int,
+    target_set: Mapping[str, Any],
+    metadata_paths: Sequence[Path],
+    pairs_path: Path | None,
+    questions_path: Path | None,
+    llm_manifest: Path | None,
+    template: Mapping[str, str],
+    generation: Mapping[str, Any],
     out_path: Path,
+    quality_path: Path,
 ) -> None:
-    llm_path = ModelManifest.read(llm_manifest).path
-    backend = make_backend(generation_settings["backend"], llm_path, generation_settings["batch_size"])
-    targets = generate_targets(
-        metadata=read_metadata(metadata_path),
-        backend=backend,
-        backend_name=generation_settings["backend"],
-        template=_template(prompts),
-        prompt_kind=kind,
-        instruction=prompts["generation"][kind],
-        samples_per_seed=samples_per_seed,
-        settings=SamplingSettings(
-            max_new_tokens=generation_settings["max_new_tokens"],
-            temperature=generation_settings["temperature"],
-            top_p=generation_settings["top_p"],
-            seed=generation_settings["seed"],
-        ),
-        splits=generation_settings["splits"],
+    """Write one target set: ``target_set`` is its config entry with ``name`` and
+    ``samples_per_seed``; ``generation`` the settings it depends on (``generation_params``)."""
+    spec = TargetSet(**target_set)
+    metadata = pd.concat([read_metadata(path) for path in metadata_paths], ignore_index=True)
+    requests = requests_for(
+        spec,
+        metadata,
+        _template(template),
+        generation["splits"],
+        questions=read_questions(questions_path, metadata) if questions_path else None,
+        pairs=pd.read_parquet(pairs_path) if pairs_path else None,
+        seed=generation.get("seed", 0),
     )
-    write_targets(targets, out_path)
-    log.info("%s: %d targets, %d cut at max_new_tokens", kind, len(targets), int((~targets["finished"]).sum()))
+    backend, settings = None, None
+    if spec.uses_backend:
+        backbone = ModelManifest.read(llm_manifest).path if llm_manifest else ""
+        backend = make_backend(generation["backend"], backbone)
+        settings = SamplingSettings(
+            **{key: generation[key] for key in ("max_new_tokens", "temperature", "top_p", "seed")}
+        )
+    generate_target_set(
+        spec,
+        requests,
+        metadata,
+        backend,
+        generation.get("backend_name"),
+        GenerationPlan(settings, generation.get("shard_size", 512), generation["leaking_targets"]),
+        corpus="pairs" if spec.audios == 2 else "+".join(sorted(metadata["corpus"].unique())),
+        out_path=out_path,
+        quality_path=quality_path,
+    )
 
 
 def features(metadata_path: Path, encoder_manifest: Path, settings: Mapping[str, Any], out_index: Path) -> None:
@@ -101,7 +116,9 @@ def train(
     targets = pd.concat([read_targets(path) for path in target_paths], ignore_index=True)
     training_set = select_training_targets(targets, mix)
     # Clips whose audio the cache skipped have no features; any other clip gives the width.
-    encoder_dim = store.get(next(clip for clip in training_set["clip_id"] if clip in store)).shape[-1]
+    encoder_dim = store.get(next(clip for clips in training_set["clip_ids"] for clip in clips if clip in store)).shape[
+        -1
+    ]
     adapter_config = AdapterConfig(
         encoder_dim=encoder_dim,
         llm_dim=llm.get_input_embeddings().embedding_dim,
@@ -138,7 +155,9 @@ def evaluate_hallucination(
     """Answer every probing question with one model: a trained adapter, or the text ceiling."""
     items = pd.read_parquet(items_path)
     if adapter_dir is None:
-        backend = make_backend("transformers", ModelManifest.read(llm_manifest).path, settings["batch_size"])
+        backend = make_backend(
+            {"type": "transformers", "batch_size": settings["batch_size"]}, ModelManifest.read(llm_manifest).path
+        )
         answers = answer_with_text(
             backend, _template(prompts), items, settings["max_new_tokens"], settings["answer_instruction"]
         )
