@@ -1,5 +1,5 @@
 # The two commands of the README, on a fresh machine:
-#   make demo   create .venv, install, run the pipeline on the default config -> results/table4.csv
+#   make demo   create .venv, install, run the whole pipeline on the default config (results/)
 #   make test   create .venv, install, run the test suite
 PYTHON ?= python3
 VENV := .venv
@@ -22,7 +22,7 @@ $(INSTALLED): pyproject.toml
 install: $(INSTALLED)
 
 demo: $(INSTALLED)
-	$(SNAKEMAKE) --cores all results/table4.csv
+	$(SNAKEMAKE) --cores all
 
 test: $(INSTALLED)
 	PATH=$(abspath $(BIN)):$$PATH $(BIN)/python -m pytest
