@@ -12,13 +12,17 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+import numpy as np
 import torch
+import torch.nn.functional as F
 from safetensors.torch import load_file, save_file
 from torch import nn
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 from balsa_core.adapter import AdapterConfig, QFormerAdapter
-from balsa_core.backbones import load_llm
+from balsa_core.audio import load_audio
+from balsa_core.backbones import load_encoder, load_llm
+from balsa_core.features import encode_waveforms
 from balsa_core.prompts import PromptTemplate, tokenize_audio_prompt
 
 IGNORE_INDEX = -100
@@ -44,6 +48,8 @@ class AudioLLMSpec:
     encoder_path: str
     encoder_layers: list[int]
     template: PromptTemplate
+    encoder_window: str = "full"  # how the features it was trained on were encoded
+    encoder_trim: bool = True
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2)
@@ -57,6 +63,29 @@ class AudioLLMSpec:
             encoder_path=raw["encoder_path"],
             encoder_layers=list(raw["encoder_layers"]),
             template=PromptTemplate(**raw["template"]),
+            encoder_window=raw.get("encoder_window", "full"),
+            encoder_trim=raw.get("encoder_trim", True),
+        )
+
+
+@dataclass
+class Listener:
+    """The frozen Whisper encoder with the hidden-state layers the adapter reads."""
+
+    encoder: nn.Module
+    feature_extractor: object
+    layers: list[int]
+    window: str = "full"
+    trim: bool = True
+
+    @classmethod
+    def load(cls, spec: AudioLLMSpec) -> Listener:
+        encoder, feature_extractor = load_encoder(spec.encoder_path)
+        return cls(encoder, feature_extractor, list(spec.encoder_layers), spec.encoder_window, spec.encoder_trim)
+
+    def encode(self, waveforms: Sequence[np.ndarray]) -> list[torch.Tensor]:
+        return encode_waveforms(
+            self.encoder, self.feature_extractor, waveforms, self.layers, window=self.window, trim=self.trim
         )
 
 
@@ -80,8 +109,10 @@ class AudioLLM(nn.Module):
         adapter: QFormerAdapter,
         template: PromptTemplate,
         max_target_tokens: int = 256,
+        listener: Listener | None = None,
     ) -> None:
         super().__init__()
+        self.listener = listener
         self.llm = llm.eval().requires_grad_(False)
         self.tokenizer = tokenizer
         self.adapter = adapter
@@ -140,15 +171,33 @@ class AudioLLM(nn.Module):
         return embeddings.masked_scatter(slots, audio.reshape(-1, audio.shape[-1]))
 
     def forward(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
-        """Mean next-token loss over target tokens."""
-        output = self.llm(
-            inputs_embeds=self.embed(batch), attention_mask=batch["attention_mask"], labels=batch["labels"]
+        """Next-token loss on the target tokens: each example's mean, averaged over examples.
+
+        Averaging per example (not over all tokens of the batch) makes the loss of a global
+        batch independent of how it is cut into micro batches or split across processes.
+        """
+        logits = self.llm(inputs_embeds=self.embed(batch), attention_mask=batch["attention_mask"]).logits
+        labels = batch["labels"][:, 1:]
+        token_losses = F.cross_entropy(
+            logits[:, :-1].float().transpose(1, 2), labels, ignore_index=IGNORE_INDEX, reduction="none"
         )
-        return output.loss
+        counted = (labels != IGNORE_INDEX).float()
+        per_example = (token_losses * counted).sum(dim=1) / counted.sum(dim=1).clamp(min=1)
+        return per_example.mean()
 
     @torch.inference_mode()
-    def generate(self, examples: Sequence[Example], max_new_tokens: int) -> list[str]:
-        """Greedy answers, one per example."""
+    def generate(self, audios: Sequence[np.ndarray | str | Path], prompt: str, max_new_tokens: int = 128) -> str:
+        """Answer ``prompt`` about one or several audio inputs (files, or 16 kHz mono waveforms),
+        each in its own audio span; needs the encoder (``from_pretrained`` loads it)."""
+        if self.listener is None:
+            raise ValueError("this model has no encoder: build it with AudioLLM.from_pretrained(adapter_dir)")
+        waveforms = [load_audio(audio) if isinstance(audio, (str, Path)) else audio for audio in audios]
+        features = self.listener.encode(waveforms)
+        return self.generate_batch([Example(features=features, instruction=prompt)], max_new_tokens)[0]
+
+    @torch.inference_mode()
+    def generate_batch(self, examples: Sequence[Example], max_new_tokens: int) -> list[str]:
+        """Greedy answers, one per example of cached features."""
         batch = self.collate(examples, padding_side="left")
         output = self.llm.generate(
             inputs_embeds=self.embed(batch),
@@ -163,11 +212,13 @@ class AudioLLM(nn.Module):
         return [text.strip() for text in self.tokenizer.batch_decode(output, skip_special_tokens=True)]
 
     @classmethod
-    def from_pretrained(cls, adapter_dir: Path | str) -> tuple[AudioLLM, AudioLLMSpec]:
-        """The trained model rebuilt from an adapter directory alone (its config names the backbones)."""
+    def from_pretrained(cls, adapter_dir: Path | str, with_encoder: bool = True) -> tuple[AudioLLM, AudioLLMSpec]:
+        """The trained model rebuilt from an adapter directory alone: its config names the
+        backbone LLM and the Whisper encoder (leave the encoder out to answer from cached features)."""
         adapter, spec = load_adapter(adapter_dir)
         llm, tokenizer = load_llm(spec.llm_path)
-        return cls(llm, tokenizer, adapter, spec.template), spec
+        listener = Listener.load(spec) if with_encoder else None
+        return cls(llm, tokenizer, adapter, spec.template, listener=listener), spec
 
     def save_adapter(self, directory: Path, spec: AudioLLMSpec) -> None:
         directory.mkdir(parents=True, exist_ok=True)

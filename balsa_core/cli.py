@@ -10,10 +10,11 @@ import argparse
 from collections.abc import Sequence
 from pathlib import Path
 
-from balsa_core.config import ConfigError, generation_params, load_config, samples_per_seed
+from balsa_core.config import ConfigError, generation_params, load_config, samples_per_seed, variant_mix
 from balsa_core.logs import setup_logging
 from balsa_core.stages import data as data_stages
 from balsa_core.stages import models as model_stages
+from balsa_core.stages.distributed import train_variant
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -55,6 +56,7 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--llm", type=Path, required=True)
     train.add_argument("--encoder", type=Path, required=True)
     train.add_argument("--out", type=Path, required=True, help="adapter directory")
+    train.add_argument("--init-from", type=Path, help="stage-1 adapter directory (multi-audio curriculum)")
 
     evaluate = commands.add_parser("evaluate", help="run the hallucination benchmark for one model")
     evaluate.add_argument("--items", type=Path, required=True, help="benchmark items Parquet")
@@ -109,17 +111,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     elif args.command == "features":
         model_stages.features(args.metadata, args.encoder, config["features"], args.out)
     elif args.command == "train":
-        model_stages.train(
-            args.targets,
-            args.features,
-            args.llm,
-            args.encoder,
-            config["variants"][args.variant],
-            config["prompts"],
-            config["features"]["layers"],
-            config["adapter"],
-            config["training"],
-            args.out,
+        train_variant(
+            config["training"]["distributed"],
+            target_paths=args.targets,
+            feature_indexes=args.features,
+            llm_manifest=args.llm,
+            encoder_manifest=args.encoder,
+            mix=variant_mix(config["variants"][args.variant]),
+            prompts=config["prompts"],
+            layers=config["features"]["layers"],
+            adapter_settings=config["adapter"],
+            training_settings=config["training"],
+            out_dir=args.out,
+            init_from=args.init_from,
+            feature_settings=config["features"],
         )
     elif args.command == "evaluate":
         model = args.adapter.name if args.adapter else model_stages.TEXT_CEILING

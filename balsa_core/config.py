@@ -101,6 +101,9 @@ def _semantic_problems(config: Mapping[str, Any], base_dir: Path) -> Iterator[st
 
     yield from _target_set_problems(config, base_dir)
 
+    if config["features"]["window"] == "clip" and not config["features"]["trim"]:
+        yield "features.trim: false keeps the padded 30 s window, which needs features.window: full"
+
     training = config["training"]
     if training["global_batch_size"] % training["micro_batch_size"]:
         yield (
@@ -130,16 +133,40 @@ def _target_set_problems(config: Mapping[str, Any], base_dir: Path) -> Iterator[
             yield f"{where}.questions: only used with source: questions"
         if "backend" in entry and entry["backend"] not in backends:
             yield f"{where}.backend: {entry['backend']!r} is not an entry of generation.backends"
-    for variant, mix in config["variants"].items():
+    for variant, entry in config["variants"].items():
+        mix = variant_mix(entry)
+        if not mix:
+            yield f"variants.{variant}: names no target set to train on"
         for target_set in mix:
             if target_set not in config["targets"]:
                 yield f"variants.{variant}.{target_set}: no target set of that name under targets"
+        stage_one = entry.get("init_from")
+        if stage_one is not None and stage_one not in config["variants"]:
+            yield f"variants.{variant}.init_from: no variant named {stage_one!r}"
+        elif stage_one is not None and _curriculum_loops(config["variants"], variant):
+            yield f"variants.{variant}.init_from: the chain of init_from variants loops back to {variant!r}"
+
+
+def variant_mix(entry: Mapping[str, Any]) -> dict[str, int]:
+    """Target set -> samples per seed of a variant entry (without its init_from)."""
+    return {name: count for name, count in entry.items() if name != "init_from"}
+
+
+def _curriculum_loops(variants: Mapping[str, Any], start: str) -> bool:
+    seen, current = {start}, variants[start].get("init_from")
+    while current is not None and current in variants:
+        if current in seen:
+            return True
+        seen.add(current)
+        current = variants[current].get("init_from")
+    return False
 
 
 def samples_per_seed(config: Mapping[str, Any], target_set: str) -> int:
     """How many targets of a set to generate per seed (per pair): the most any variant draws,
     one when no variant trains on it (it is still generated, to be looked at)."""
-    return max((mix.get(target_set, 0) for mix in config["variants"].values()), default=0) or 1
+    counts = [variant_mix(entry).get(target_set, 0) for entry in config["variants"].values()]
+    return max(counts, default=0) or 1
 
 
 def single_audio_sets(config: Mapping[str, Any]) -> list[str]:
@@ -177,5 +204,5 @@ def generation_params(config: Mapping[str, Any], target_set: str) -> dict[str, A
 
 def trained_samples_per_seed(config: Mapping[str, Any]) -> dict[str, int]:
     """Single-audio sets some variant trains on, with the targets generated per seed."""
-    used = {name for mix in config["variants"].values() for name in mix}
+    used = {name for entry in config["variants"].values() for name in variant_mix(entry)}
     return {name: samples_per_seed(config, name) for name in single_audio_sets(config) if name in used}

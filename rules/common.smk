@@ -12,6 +12,7 @@ from balsa_core.config import (
     target_set_backend,
     trained_samples_per_seed,
     validate_config,
+    variant_mix,
 )
 from balsa_core.readers import annotation_files
 
@@ -51,7 +52,13 @@ def target_table(target_set):
 
 
 def variant_targets(wildcards):
-    return [path for name in sorted(config["variants"][wildcards.variant]) for path in target_table(name)]
+    mix = variant_mix(config["variants"][wildcards.variant])
+    return [path for name in sorted(mix) for path in target_table(name)]
+
+
+def stage_one_adapter(wildcards):
+    stage_one = config["variants"][wildcards.variant].get("init_from")
+    return ["models/adapters/{}/adapter.safetensors".format(stage_one)] if stage_one else []
 
 
 def all_quality_reports():

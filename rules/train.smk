@@ -1,22 +1,28 @@
+# One adapter per variant. Checkpoints go to models/adapters/<variant>.checkpoints/, beside the
+# declared outputs that Snakemake deletes after a failure, so a rerun resumes from them.
+# Stage 2 of the multi-audio curriculum (init_from) starts from its stage-1 adapter.
 rule train_adapter:
     input:
         targets=variant_targets,
         features=feature_indexes(),
         llm="models/llm.json",
         encoder="models/encoder.json",
+        init_from=stage_one_adapter,
     output:
         weights="models/adapters/{variant}/adapter.safetensors",
         spec="models/adapters/{variant}/adapter_config.json",
         loss="models/adapters/{variant}/loss.csv",
         loss_plot="models/adapters/{variant}/loss.png",
     params:
-        mix=lambda wildcards: canonical(config["variants"][wildcards.variant]),
+        mix=lambda wildcards: canonical(variant_mix(config["variants"][wildcards.variant])),
         begin_audio=config["prompts"]["begin_audio"],
         end_audio=config["prompts"]["end_audio"],
-        layers=config["features"]["layers"],
+        features=canonical(config["features"]),
         adapter=canonical(config["adapter"]),
         training=canonical(config["training"]),
     threads: MODEL_THREADS
+    resources:
+        gpu=config["training"]["distributed"]["processes_per_node"] if config["training"]["gpus"] else 0,
     log:
         "logs/train/{variant}.log",
     benchmark:

@@ -1,4 +1,5 @@
 import pytest
+import soundfile
 import torch
 
 from balsa_core.adapter import AdapterConfig, QFormerAdapter
@@ -58,16 +59,16 @@ def test_gradients_reach_only_the_adapter(model):
 
 def test_batched_generation_matches_one_at_a_time(model):
     examples = [example(5, None), example(11, None), example(3, None)]
-    batched = model.generate(examples, max_new_tokens=6)
-    single = [model.generate([e], max_new_tokens=6)[0] for e in examples]
+    batched = model.generate_batch(examples, max_new_tokens=6)
+    single = [model.generate_batch([e], max_new_tokens=6)[0] for e in examples]
     assert batched == single
 
 
-def test_from_pretrained_restores_the_trained_adapter(model, tiny_llm_dir, tmp_path):
+def test_from_pretrained_restores_the_trained_adapter(model, tiny_llm_dir, tiny_whisper_dir, tmp_path):
     spec = AudioLLMSpec(
         adapter=model.adapter.config,
         llm_path=str(tiny_llm_dir),
-        encoder_path="unused",
+        encoder_path=str(tiny_whisper_dir),
         encoder_layers=[1, 2],
         template=PromptTemplate(),
     )
@@ -77,4 +78,31 @@ def test_from_pretrained_restores_the_trained_adapter(model, tiny_llm_dir, tmp_p
     for name, tensor in model.adapter.state_dict().items():
         torch.testing.assert_close(restored.adapter.state_dict()[name], tensor)
     probe = [example(7, None)]
-    assert restored.generate(probe, max_new_tokens=5) == model.generate(probe, max_new_tokens=5)
+    assert restored.generate_batch(probe, max_new_tokens=5) == model.generate_batch(probe, max_new_tokens=5)
+
+
+def test_generate_answers_about_several_audio_files_through_the_encoder(
+    model, tiny_llm_dir, tiny_whisper_dir, tmp_path
+):
+    spec = AudioLLMSpec(
+        adapter=model.adapter.config,
+        llm_path=str(tiny_llm_dir),
+        encoder_path=str(tiny_whisper_dir),
+        encoder_layers=[1, 2],
+        template=PromptTemplate(),
+    )
+    model.save_adapter(tmp_path / "adapter", spec)
+    restored, _ = AudioLLM.from_pretrained(tmp_path / "adapter")
+    tone = torch.sin(torch.arange(16_000) * 0.05).numpy().astype("float32")
+    paths = [tmp_path / "a.wav", tmp_path / "b.wav"]
+    soundfile.write(paths[0], tone, 16_000)
+    soundfile.write(paths[1], tone[:8_000] * 0.5, 16_000)
+
+    answer = restored.generate(paths, "Explain the difference between the audio clips.", max_new_tokens=5)
+    features = restored.listener.encode([soundfile.read(path, dtype="float32")[0] for path in paths])
+    assert [f.shape[:2] for f in features] == [(2, 50), (2, 25)], "one span per audio, trimmed to its length"
+    expected = restored.generate_batch([Example(features, "Explain the difference between the audio clips.")], 5)
+    assert answer == expected[0]
+    without_encoder, _ = AudioLLM.from_pretrained(tmp_path / "adapter", with_encoder=False)
+    with pytest.raises(ValueError, match="no encoder"):
+        without_encoder.generate(paths, "What do you hear?")

@@ -96,6 +96,29 @@ def test_target_set_problems_are_named(entry, message):
         validate_config(config, base_dir=REPO)
 
 
+@pytest.mark.parametrize(
+    ("variants", "message"),
+    [
+        ({"ma": {"init_from": "nowhere", "difference": 1}}, r"variants\.ma\.init_from: no variant named 'nowhere'"),
+        ({"a": {"init_from": "b", "positive": 1}, "b": {"init_from": "a", "positive": 1}}, "loops back"),
+        ({"ma": {"init_from": "positive_only"}}, r"variants\.ma: names no target set"),
+    ],
+)
+def test_curriculum_problems_are_named(variants, message):
+    config = default_config()
+    config["variants"].update(variants)
+    with pytest.raises(ConfigError, match=message):
+        validate_config(config, base_dir=REPO)
+
+
+def test_a_stage_two_variant_is_valid_and_its_sets_count_once():
+    config = default_config()
+    config["variants"]["ma_difference"] = {"init_from": "positive_negative", "difference": 2}
+    validated = validate_config(config, base_dir=REPO)
+    assert samples_per_seed(validated, "difference") == 2
+    assert "init_from" not in trained_samples_per_seed(validated)
+
+
 def test_backend_options_are_checked_per_type():
     config = default_config()
     config["generation"]["backends"]["server"] = {"type": "openai", "model": "m"}

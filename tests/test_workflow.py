@@ -16,6 +16,7 @@ import pytest
 import yaml
 from openai_server import OpenAIServer
 
+from balsa_core.config import variant_mix
 from balsa_core.generation import read_targets
 from balsa_core.metadata import read_metadata
 from balsa_core.training import select_training_targets
@@ -69,6 +70,7 @@ def tiny_config(models: Path) -> dict:
     config["adapter"].update(num_queries=4, num_heads=4)
     config["training"].update(epochs=1, micro_batch_size=4, global_batch_size=8, max_target_tokens=8)
     config["evaluation"]["hallucination"].update(negatives_per_clip=1, max_new_tokens=4)
+    config["variants"]["ma_difference"] = {"init_from": "positive_negative", "difference": 1}
     return config
 
 
@@ -98,7 +100,7 @@ def finished_run(tmp_path_factory) -> tuple[Path, dict]:
 def test_the_whole_dag_produces_table4(finished_run):
     workdir, _ = finished_run
     table = pd.read_csv(workdir / "results/table4.csv")
-    assert list(table["model"]) == ["positive_negative", "positive_only", "text_ceiling"]
+    assert list(table["model"]) == ["ma_difference", "positive_negative", "positive_only", "text_ceiling"]
     assert list(table.columns[1:]) == [
         "hallucination_acc",
         "hallucination_f1_yes",
@@ -109,13 +111,22 @@ def test_the_whole_dag_produces_table4(finished_run):
     ]
     assert table.iloc[:, 1:].apply(lambda column: column.between(0, 100)).all().all()
     assert (workdir / "results/table4.png").stat().st_size > 0
-    for variant in ("positive_only", "positive_negative"):
+    for variant in ("positive_only", "positive_negative", "ma_difference"):
         adapter = workdir / "models/adapters" / variant
         assert {"adapter.safetensors", "adapter_config.json", "loss.csv", "loss.png"} <= {
             p.name for p in adapter.iterdir()
         }
     benchmarks = list((workdir / "benchmarks").rglob("*.tsv"))
-    assert len(benchmarks) == 18, "every job leaves its benchmark"
+    assert len(benchmarks) == 22, "every job leaves its benchmark"
+    assert not list((workdir / "models/adapters").glob("*.checkpoints")), "finished runs leave no checkpoints"
+
+
+def test_stage_two_of_the_curriculum_starts_from_its_stage_one_adapter(finished_run):
+    workdir, _ = finished_run
+    log = (workdir / "logs/train/ma_difference.log").read_text()
+    assert "stage 2 starts from the stage-1 adapter models/adapters/positive_negative" in log
+    losses = {v: pd.read_csv(workdir / f"models/adapters/{v}/loss.csv") for v in ("ma_difference", "positive_only")}
+    assert len(losses["ma_difference"]) > 0
 
 
 def test_both_variants_train_on_the_same_2n_samples(finished_run):
@@ -154,8 +165,9 @@ def test_changing_a_generation_prompt_reruns_generation_and_what_depends_on_it(f
         jobs = planned_jobs(workdir)
     finally:
         write_config(workdir, config)
-    # Only negative targets change, so only the variant trained on them reruns.
-    assert jobs == {"generate_targets": 2, "train_adapter": 1, "evaluate_adapter": 1, "table4": 1}
+    # Only negative targets change: the variant trained on them reruns, and so does stage 2,
+    # which starts from that variant's adapter.
+    assert jobs == {"generate_targets": 2, "train_adapter": 2, "evaluate_adapter": 2, "table4": 1}
 
 
 @pytest.mark.parametrize(
@@ -189,14 +201,15 @@ def test_lint_reports_nothing():
 def test_no_evaluated_clip_is_trained_on(finished_run):
     workdir, config = finished_run
     evaluated = set(pd.read_parquet(workdir / "data/eval/hallucination_items.parquet")["clip_id"])
-    targets = generated_targets(workdir)
+    pair_tables = (workdir / "data/pair_targets").glob("*.parquet")
+    targets = pd.concat([generated_targets(workdir), *(read_targets(path) for path in pair_tables)])
     tables = [
         path for path in (workdir / "data/metadata").glob("*.parquet") if not path.name.endswith(".rejects.parquet")
     ]
     metadata = pd.concat([read_metadata(path) for path in tables])
     assert evaluated and set(metadata.loc[metadata["clip_id"].isin(evaluated), "split"]) == {"test"}
-    for mix in config["variants"].values():
-        trained = set(select_training_targets(targets, mix)["clip_ids"].explode())
+    for entry in config["variants"].values():
+        trained = set(select_training_targets(targets, variant_mix(entry))["clip_ids"].explode())
         assert trained and not trained & evaluated
 
 

@@ -38,7 +38,7 @@ def answer_with_audio(
             Example(features=[store.get(clip_id)], instruction=with_instruction(question, answer_instruction))
             for clip_id, question in zip(batch["clip_id"], batch["question"])
         ]
-        answers += model.generate(examples, max_new_tokens=max_new_tokens)
+        answers += model.generate_batch(examples, max_new_tokens=max_new_tokens)
         log.info(
             "answered %d/%d (%.2f questions/s)",
             len(answers),

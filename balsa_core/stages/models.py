@@ -7,28 +7,32 @@ stage can run by hand exactly as the workflow runs it.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
+import os
+import shutil
 from collections.abc import Mapping, Sequence
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import torch
+import torch.distributed as dist
 
 from balsa_core.adapter import AdapterConfig, QFormerAdapter
-from balsa_core.audio import load_audio
-from balsa_core.audio_llm import AudioLLM, AudioLLMSpec, Example
+from balsa_core.audio_llm import ADAPTER_WEIGHTS, AudioLLM, AudioLLMSpec, load_adapter
 from balsa_core.backbones import ModelManifest, load_encoder, load_llm, prepare_model
 from balsa_core.evaluation.probing import answer_with_audio, answer_with_text, score_answers
-from balsa_core.features import FeatureStore, cache_features, encode_waveforms
+from balsa_core.features import FeatureStore, cache_features
 from balsa_core.generation import SamplingSettings, make_backend
 from balsa_core.generation.target_sets import TargetSet, read_questions, requests_for
 from balsa_core.generation.targets import GenerationPlan, generate_target_set, read_targets
 from balsa_core.metadata import read_metadata
 from balsa_core.prompts import PromptTemplate
 from balsa_core.reports import plot_loss_curve
-from balsa_core.training import TrainingConfig, select_training_targets, train_adapter
+from balsa_core.training import TrainingConfig, World, select_training_targets, train_adapter
 
 log = logging.getLogger(__name__)
 
@@ -95,6 +99,8 @@ def features(metadata_path: Path, encoder_manifest: Path, settings: Mapping[str,
         fingerprint={"encoder": encoder_path},
         batch_size=settings["batch_size"],
         shard_size=settings["shard_size"],
+        window=settings["window"],
+        trim=settings["trim"],
     )
 
 
@@ -109,36 +115,107 @@ def train(
     adapter_settings: Mapping[str, Any],
     training_settings: Mapping[str, Any],
     out_dir: Path,
+    init_from: Path | None = None,
+    feature_settings: Mapping[str, Any] | None = None,
 ) -> None:
+    """Train one variant's adapter. ``init_from`` is a stage-1 adapter directory that stage 2 of
+    the multi-audio curriculum starts from. Under ``torchrun`` every process runs this."""
+    world = World.from_environment()
+    device = _init_process_group(world)
     llm_path = ModelManifest.read(llm_manifest).path
-    llm, tokenizer = load_llm(llm_path)
+    # The frozen LLM runs in its inference dtype; only the adapter keeps fp32 master weights.
+    llm, tokenizer = load_llm(llm_path, dtype=torch.bfloat16 if device.type == "cuda" else torch.float32)
     store = FeatureStore(feature_indexes)
     targets = pd.concat([read_targets(path) for path in target_paths], ignore_index=True)
     training_set = select_training_targets(targets, mix)
     # Clips whose audio the cache skipped have no features; any other clip gives the width.
-    encoder_dim = store.get(next(clip for clips in training_set["clip_ids"] for clip in clips if clip in store)).shape[
-        -1
-    ]
+    first_clip = next(clip for clips in training_set["clip_ids"] for clip in clips if clip in store)
     adapter_config = AdapterConfig(
-        encoder_dim=encoder_dim,
+        encoder_dim=store.get(first_clip).shape[-1],
         llm_dim=llm.get_input_embeddings().embedding_dim,
         num_encoder_layers=len(layers),
         **adapter_settings,
     )
-    config = TrainingConfig(**training_settings)
+    settings = {key: value for key, value in training_settings.items() if key not in ("distributed", "gpus")}
+    config = TrainingConfig(**settings)
     torch.manual_seed(config.seed)
-    model = AudioLLM(llm, tokenizer, QFormerAdapter(adapter_config), _template(prompts), config.max_target_tokens)
-    history = train_adapter(model, training_set, store, config)
-    spec = AudioLLMSpec(
-        adapter=adapter_config,
-        llm_path=llm_path,
-        encoder_path=ModelManifest.read(encoder_manifest).path,
-        encoder_layers=list(layers),
-        template=_template(prompts),
-    )
-    model.save_adapter(out_dir, spec)
-    history.to_csv(out_dir / "loss.csv", index=False)
-    plot_loss_curve(history, out_dir / "loss.png", title=f"adapter training: {out_dir.name}")
+    adapter = QFormerAdapter(adapter_config)
+    if init_from is not None:
+        adapter = _stage_one_adapter(init_from, adapter_config)
+    model = AudioLLM(llm.to(device), tokenizer, adapter.to(device), _template(prompts), config.max_target_tokens)
+    run_key = _run_key(training_set, adapter_config, settings, llm_path, prompts, init_from)
+    checkpoints = checkpoint_root(out_dir)
+    if world.is_main:
+        _remove_other_runs(checkpoints, keep=run_key)
+    history = train_adapter(model, training_set, store, config, checkpoints / run_key, world)
+    if world.is_main:
+        spec = AudioLLMSpec(
+            adapter=adapter_config,
+            llm_path=llm_path,
+            encoder_path=ModelManifest.read(encoder_manifest).path,
+            encoder_layers=list(layers),
+            template=_template(prompts),
+            encoder_window=(feature_settings or {}).get("window", "full"),
+            encoder_trim=(feature_settings or {}).get("trim", True),
+        )
+        model.save_adapter(out_dir, spec)
+        history.to_csv(out_dir / "loss.csv", index=False)
+        plot_loss_curve(history, out_dir / "loss.png", title=f"adapter training: {out_dir.name}")
+        # A finished run needs no checkpoints; a later change of inputs starts afresh.
+        shutil.rmtree(checkpoints, ignore_errors=True)
+    if world.size > 1:
+        dist.destroy_process_group()
+
+
+def checkpoint_root(out_dir: Path) -> Path:
+    """Checkpoints live beside the adapter directory (a declared output Snakemake would delete
+    after a failure), in a subdirectory per set of training inputs."""
+    return out_dir.with_name(out_dir.name + ".checkpoints")
+
+
+def _init_process_group(world: World) -> torch.device:
+    local_rank = int(os.environ.get("LOCAL_RANK", 0))
+    device = torch.device("cuda", local_rank) if torch.cuda.is_available() else torch.device("cpu")
+    if world.size > 1 and not dist.is_initialized():
+        dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+    if device.type == "cuda":
+        torch.cuda.set_device(device)
+    return device
+
+
+def _stage_one_adapter(directory: Path, config: AdapterConfig) -> QFormerAdapter:
+    adapter, spec = load_adapter(directory)
+    if spec.adapter != config:
+        raise ValueError(f"{directory}: its adapter config {spec.adapter} differs from this variant's {config}")
+    log.info("stage 2 starts from the stage-1 adapter %s", directory)
+    return adapter.train()
+
+
+def _run_key(
+    training_set: pd.DataFrame,
+    adapter_config: AdapterConfig,
+    settings: Mapping[str, Any],
+    llm_path: str,
+    prompts: Mapping[str, Any],
+    init_from: Path | None,
+) -> str:
+    """A digest of everything the trained weights depend on: checkpoints of other inputs are
+    never resumed."""
+    digest = hashlib.sha256()
+    for column in ("target_id", "instruction", "target"):
+        digest.update("\x1f".join(training_set[column].astype(str)).encode())
+    initial = (init_from / ADAPTER_WEIGHTS).read_bytes() if init_from is not None else b""
+    digest.update(hashlib.sha256(initial).digest())
+    described = [asdict(adapter_config), dict(settings), llm_path, dict(prompts)]
+    digest.update(json.dumps(described, sort_keys=True, default=str).encode())
+    return digest.hexdigest()[:16]
+
+
+def _remove_other_runs(checkpoints: Path, keep: str) -> None:
+    for run in checkpoints.glob("*"):
+        if run.name != keep:
+            log.info("removing checkpoints of other training inputs: %s", run)
+            shutil.rmtree(run, ignore_errors=True)
 
 
 def evaluate_hallucination(
@@ -162,7 +239,7 @@ def evaluate_hallucination(
             backend, _template(prompts), items, settings["max_new_tokens"], settings["answer_instruction"]
         )
     else:
-        audio_llm, _ = AudioLLM.from_pretrained(adapter_dir)
+        audio_llm, _ = AudioLLM.from_pretrained(adapter_dir, with_encoder=False)
         answers = answer_with_audio(
             audio_llm,
             items,
@@ -180,11 +257,8 @@ def evaluate_hallucination(
 
 def ask(adapter_dir: Path, audio_paths: Sequence[Path], question: str, max_new_tokens: int = 128) -> str:
     """Answer a question about one or several audio files with a trained adapter."""
-    model, spec = AudioLLM.from_pretrained(adapter_dir)
-    encoder, feature_extractor = load_encoder(spec.encoder_path)
-    waveforms = [load_audio(path) for path in audio_paths]
-    hidden = encode_waveforms(encoder, feature_extractor, waveforms, spec.encoder_layers)
-    return model.generate([Example(features=hidden, instruction=question)], max_new_tokens=max_new_tokens)[0]
+    model, _ = AudioLLM.from_pretrained(adapter_dir)
+    return model.generate(audio_paths, question, max_new_tokens=max_new_tokens)
 
 
 def _template(prompts: Mapping[str, Any]) -> PromptTemplate:
