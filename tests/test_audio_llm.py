@@ -64,14 +64,18 @@ def test_batched_generation_matches_one_at_a_time(model):
     assert batched == single
 
 
-def test_from_pretrained_restores_the_trained_adapter(model, tiny_llm_dir, tiny_whisper_dir, tmp_path):
-    spec = AudioLLMSpec(
+def tiny_spec(model, tiny_llm_dir, tiny_whisper_dir) -> AudioLLMSpec:
+    return AudioLLMSpec(
         adapter=model.adapter.config,
         llm_path=str(tiny_llm_dir),
         encoder_path=str(tiny_whisper_dir),
         encoder_layers=[1, 2],
         template=PromptTemplate(),
     )
+
+
+def test_from_pretrained_restores_the_trained_adapter(model, tiny_llm_dir, tiny_whisper_dir, tmp_path):
+    spec = tiny_spec(model, tiny_llm_dir, tiny_whisper_dir)
     model.save_adapter(tmp_path, spec)
     restored, restored_spec = AudioLLM.from_pretrained(tmp_path)
     assert restored_spec == spec
@@ -84,13 +88,7 @@ def test_from_pretrained_restores_the_trained_adapter(model, tiny_llm_dir, tiny_
 def test_generate_answers_about_several_audio_files_through_the_encoder(
     model, tiny_llm_dir, tiny_whisper_dir, tmp_path
 ):
-    spec = AudioLLMSpec(
-        adapter=model.adapter.config,
-        llm_path=str(tiny_llm_dir),
-        encoder_path=str(tiny_whisper_dir),
-        encoder_layers=[1, 2],
-        template=PromptTemplate(),
-    )
+    spec = tiny_spec(model, tiny_llm_dir, tiny_whisper_dir)
     model.save_adapter(tmp_path / "adapter", spec)
     restored, _ = AudioLLM.from_pretrained(tmp_path / "adapter")
     tone = torch.sin(torch.arange(16_000) * 0.05).numpy().astype("float32")

@@ -75,34 +75,20 @@ def conversations(user_messages: Sequence[str]) -> list[list[dict[str, str]]]:
 class VLLMBackend:
     """One vLLM engine per instance, so one model load per job."""
 
-    def __init__(
-        self,
-        model_path: str,
-        tensor_parallel_size: int = 1,
-        max_model_len: int | None = None,
-        gpu_memory_utilization: float = 0.9,
-        dtype: str = "auto",
-        enforce_eager: bool = False,
-    ) -> None:
+    def __init__(self, model_path: str, **engine_options: Any) -> None:
+        """``engine_options`` are those of ``engine_arguments`` (tensor parallelism, context
+        length, memory share, dtype), as the config's backend entry gives them."""
+        arguments = engine_arguments(model_path, **engine_options)
         self.model_name = model_path
-        self.dtype = dtype
-        self.max_model_len = max_model_len
+        self.dtype = arguments["dtype"]
+        self.max_model_len = arguments.get("max_model_len")
         # Imported here, not at module level, so the CPU pipeline and its tests never need vLLM.
         try:
             from vllm import LLM, SamplingParams
         except ImportError as error:
             raise GenerationError(MISSING_VLLM.format(error=error)) from error
         self._sampling_params = SamplingParams
-        self.llm = LLM(
-            **engine_arguments(
-                model_path,
-                tensor_parallel_size=tensor_parallel_size,
-                max_model_len=max_model_len,
-                gpu_memory_utilization=gpu_memory_utilization,
-                dtype=dtype,
-                enforce_eager=enforce_eager,
-            )
-        )
+        self.llm = LLM(**arguments)
 
     @property
     def identity(self) -> dict[str, Any]:

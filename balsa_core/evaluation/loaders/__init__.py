@@ -1,0 +1,103 @@
+"""Evaluation benchmark loaders: every benchmark's release files as items in one common schema.
+
+``load_benchmark(name, paths, audio_dir, **options)`` runs the loader registered under
+``name`` in ``LOADERS``. Every loader takes ``(paths, audio_dir, **options)``: the annotation
+file(s) (or, for CochlScene, the split folder), and the folder the clips' names are joined
+to; it returns a DataFrame whose first columns are ``ITEM_COLUMNS`` (see ``ITEM_SCHEMA``)
+and raises ``BenchmarkFileError`` naming the file and the column or key on bad input.
+
+| name | loader | items |
+|---|---|---|
+| clotho_aqa | load_clotho_aqa | unanimous Clotho-AQA questions; yes_no or open |
+| audio_hallucination | load_audio_hallucination | released yes/no files; subset = sampling |
+| mmau | load_mmau | MMAU test-mini, sound task by default; multiple_choice |
+| sakura | load_sakura | SAKURA tracks, single- and multi-hop; multiple_choice |
+| audio_entailment | load_audio_entailment | hypothesis -> entailment/neutral/contradiction; multiple_choice |
+| nonspeech7k | load_nonspeech7k | 7 human non-speech classes; multiple_choice |
+| cochlscene | load_cochlscene | 13 acoustic scenes, 100 clips each; multiple_choice |
+| edansa | load_edansa | 7 ecoacoustic events; yes_no per (clip, event), or multiple_choice |
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+
+from balsa_core.evaluation.loaders.classification import (
+    COCHLSCENE_SCENES,
+    EDANSA_EVENTS,
+    NONSPEECH7K_CLASSES,
+    load_cochlscene,
+    load_edansa,
+    load_nonspeech7k,
+)
+from balsa_core.evaluation.loaders.common import (
+    ITEM_COLUMNS,
+    ITEM_SCHEMA,
+    QUESTION_TYPES,
+    BenchmarkFileError,
+    PathArg,
+    Paths,
+)
+from balsa_core.evaluation.loaders.released import (
+    ENTAILMENT_LABELS,
+    load_audio_entailment,
+    load_audio_hallucination,
+    load_clotho_aqa,
+    load_mmau,
+    load_sakura,
+)
+
+LOADERS: dict[str, Callable[..., pd.DataFrame]] = {
+    "clotho_aqa": load_clotho_aqa,
+    "audio_hallucination": load_audio_hallucination,
+    "mmau": load_mmau,
+    "sakura": load_sakura,
+    "audio_entailment": load_audio_entailment,
+    "nonspeech7k": load_nonspeech7k,
+    "cochlscene": load_cochlscene,
+    "edansa": load_edansa,
+}
+
+
+def load_benchmark(name: str, paths: Paths, audio_dir: PathArg | None, **options) -> pd.DataFrame:
+    """Load benchmark ``name`` (a key of LOADERS); unknown names and options are errors that list the known ones."""
+    if name not in LOADERS:
+        raise ValueError(f"unknown benchmark {name!r}; known benchmarks: {sorted(LOADERS)}")
+    loader = LOADERS[name]
+    known = [
+        parameter.name
+        for parameter in inspect.signature(loader).parameters.values()
+        if parameter.kind is inspect.Parameter.KEYWORD_ONLY
+    ]
+    unknown = sorted(set(options) - set(known))
+    if unknown:
+        raise ValueError(f"benchmark {name!r}: unknown option(s) {unknown}; known options: {sorted(known)}")
+    if audio_dir is None and name != "cochlscene":
+        raise ValueError(f"benchmark {name!r}: audio_dir is required")
+    return loader(paths, None if audio_dir is None else Path(audio_dir), **options)
+
+
+__all__ = [
+    "COCHLSCENE_SCENES",
+    "EDANSA_EVENTS",
+    "ENTAILMENT_LABELS",
+    "ITEM_COLUMNS",
+    "ITEM_SCHEMA",
+    "LOADERS",
+    "NONSPEECH7K_CLASSES",
+    "QUESTION_TYPES",
+    "BenchmarkFileError",
+    "load_audio_entailment",
+    "load_audio_hallucination",
+    "load_benchmark",
+    "load_clotho_aqa",
+    "load_cochlscene",
+    "load_edansa",
+    "load_mmau",
+    "load_nonspeech7k",
+    "load_sakura",
+]
