@@ -279,15 +279,17 @@ def test_a_sampling_change_reruns_backbone_sets_but_not_the_ground_truth(finishe
     assert jobs == {"generate_targets": 8, "generate_pair_targets": 2, "generation_quality": 1}
 
 
-def job_processes(script_name: str) -> list[int]:
-    """PIDs of running Snakemake script jobs of ``script_name``."""
+def job_processes(script_name: str, workdir: Path) -> list[int]:
+    """PIDs of the Snakemake script jobs of ``script_name`` running in ``workdir`` (and no
+    other run's, such as a demo running beside the tests)."""
     pids = []
     for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
         try:
             command = cmdline.read_bytes().decode(errors="replace")
+            cwd = Path(os.readlink(cmdline.parent / "cwd"))
         except OSError:
             continue
-        if script_name in command and ".snakemake/scripts" in command:
+        if script_name in command and ".snakemake/scripts" in command and cwd == workdir:
             pids.append(int(cmdline.parent.name))
     return pids
 
@@ -321,7 +323,7 @@ def test_a_killed_generation_job_resumes_from_its_finished_shards(tmp_path):
         while len(list(shards.glob("shard-*.parquet"))) < 2 and time.monotonic() < deadline:
             assert run.poll() is None, run.communicate()[1][-3000:]
             time.sleep(0.02)
-        victims = job_processes("generate_targets.py")
+        victims = job_processes("generate_targets.py", tmp_path)
         assert victims, "the generation job is running"
         for pid in victims:
             os.kill(pid, signal.SIGKILL)
