@@ -136,3 +136,36 @@ def test_repeated_clip_is_an_error() -> None:
 def test_no_clips_gives_empty_table_with_columns() -> None:
     items = build(make_clips())
     assert items.empty and "item_id" in items.columns
+
+
+# POPE's samplings over a small corpus: dog and speech occur together twice, dog is the
+# most frequent tag (4 clips), then speech (3), then rain and siren (2 each), then car (1).
+CORPUS = [["dog", "speech"], ["dog", "speech", "rain"], ["dog", "siren"], ["dog", "speech"], ["rain", "siren", "car"]]
+STATISTICS_VOCABULARY = ["car", "rain", "siren", "speech", "dog", "bell"]
+
+
+def negatives_for(tags: list[str], sampling: str, count: int = 2) -> list[str]:
+    items = build_hallucination_items(
+        make_clips(("x", tags)), STATISTICS_VOCABULARY, count, seed=0, sampling=sampling, corpus_tags=CORPUS
+    )
+    return items.loc[(items["label"] == "no") & (items["phrasing"] == 0), "object"].tolist()
+
+
+def test_popular_negatives_are_the_most_frequent_absent_tags() -> None:
+    assert negatives_for(["siren"], "popular") == ["dog", "speech"]
+    assert negatives_for(["dog"], "popular", count=3) == ["speech", "rain", "siren"]
+
+
+def test_adversarial_negatives_co_occur_most_with_the_clip_tags() -> None:
+    # speech shares 3 clips with dog; siren and rain share 1 each, then frequency breaks the tie
+    # (both 2), then the vocabulary's order (rain before siren).
+    assert negatives_for(["dog"], "adversarial", count=3) == ["speech", "rain", "siren"]
+    # For car: rain and siren share its clip; both occur twice; vocabulary order decides.
+    assert negatives_for(["car"], "adversarial") == ["rain", "siren"]
+
+
+def test_ranked_samplings_never_return_present_tags_and_reject_unknown_names() -> None:
+    for sampling in ("popular", "adversarial"):
+        assert not {"dog", "speech"} & set(negatives_for(["dog", "speech"], sampling, count=10))
+    with pytest.raises(ValueError, match="sampling 'hard'"):
+        negatives_for(["dog"], "hard")

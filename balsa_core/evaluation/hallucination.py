@@ -1,14 +1,20 @@
-"""Yes/no probing items for the audio hallucination benchmark.
+"""Yes/no probing items for the audio hallucination benchmark, built from any tagged corpus.
 
-Every true tag of a clip is a positive; randomly drawn absent tags are the
-negatives (the papers' "random sampling" setting). Each (clip, object) pair is
-asked in the four phrasings of the released benchmark files, in the same order
-the released files use: per clip, per phrasing, positives then negatives.
+Every true tag of a clip is a positive; absent tags are the negatives, drawn with one of
+POPE's three samplings, as in the released benchmark files:
+
+* ``random``: uniformly among the vocabulary's absent tags;
+* ``popular``: the absent tags that are most frequent over the corpus;
+* ``adversarial``: the absent tags that co-occur most often with the clip's own tags.
+
+Each (clip, object) pair is asked in the four phrasings of the released files, in their
+order: per clip, per phrasing, positives then negatives.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
 from collections.abc import Iterable, Sequence
 
 import numpy as np
@@ -32,6 +38,7 @@ ITEM_COLUMNS = [
     "tags",
 ]
 CLIP_COLUMNS = ("clip_id", "audio_path", "tags")
+SAMPLINGS = ("random", "popular", "adversarial")
 
 
 def build_hallucination_items(
@@ -39,19 +46,65 @@ def build_hallucination_items(
     vocabulary: Sequence[str],
     negatives_per_clip: int,
     seed: int,
+    sampling: str = "random",
+    corpus_tags: Iterable[Iterable[str]] | None = None,
 ) -> pd.DataFrame:
-    """One row per (clip, object, phrasing); see the module docstring for the layout."""
+    """One row per (clip, object, phrasing); see the module docstring for the layout.
+
+    ``corpus_tags`` (one tag list per clip) gives the frequencies and co-occurrences that
+    ``popular`` and ``adversarial`` rank by; by default the clips' own tags.
+    """
     _check_clips(clips, negatives_per_clip)
+    if sampling not in SAMPLINGS:
+        raise ValueError(f"sampling {sampling!r}; expected one of {SAMPLINGS}")
     candidates = _unique_nonblank(vocabulary)
+    tag_lists = [_unique_nonblank(_as_list(tags)) for tags in (clips["tags"] if corpus_tags is None else corpus_tags)]
+    statistics = TagStatistics.count(tag_lists)
     rows: list[dict] = []
     for clip in clips.itertuples(index=False):
         clip_id = str(clip.clip_id)
         tags = _unique_nonblank(_as_list(clip.tags))
         if not tags:
             raise ValueError(f"clip {clip_id!r} has no tags: it cannot give a positive item")
-        negatives = draw_negatives(clip_id, tags, candidates, negatives_per_clip, seed)
+        if sampling == "random":
+            negatives = draw_negatives(clip_id, tags, candidates, negatives_per_clip, seed)
+        else:
+            negatives = statistics.ranked_negatives(tags, candidates, negatives_per_clip, sampling)
         rows.extend(_clip_items(clip_id, str(clip.audio_path), tags, negatives))
     return pd.DataFrame(rows, columns=ITEM_COLUMNS)
+
+
+class TagStatistics:
+    """How often each tag occurs over a corpus, and how often two tags share a clip."""
+
+    def __init__(self, frequency: Counter[str], together: Counter[tuple[str, str]]) -> None:
+        self.frequency = frequency
+        self.together = together
+
+    @classmethod
+    def count(cls, tag_lists: Iterable[Sequence[str]]) -> TagStatistics:
+        frequency: Counter[str] = Counter()
+        together: Counter[tuple[str, str]] = Counter()
+        for tags in tag_lists:
+            keys = sorted({_key(tag) for tag in tags})
+            frequency.update(keys)
+            together.update((a, b) for a in keys for b in keys if a != b)
+        return cls(frequency, together)
+
+    def ranked_negatives(self, tags: Sequence[str], vocabulary: Sequence[str], count: int, sampling: str) -> list[str]:
+        """The ``count`` absent vocabulary entries ranked first: by corpus frequency
+        (``popular``), or by co-occurrence with ``tags`` then frequency (``adversarial``);
+        ties go to the vocabulary's order, so the result is deterministic."""
+        present = {_key(tag) for tag in tags}
+        absent = [word for word in vocabulary if _key(word) not in present]
+
+        def rank(word: str) -> tuple[int, ...]:
+            key = _key(word)
+            if sampling == "adversarial":
+                return (-sum(self.together[(own, key)] for own in present), -self.frequency[key])
+            return (-self.frequency[key],)
+
+        return sorted(absent, key=rank)[:count]
 
 
 def draw_negatives(

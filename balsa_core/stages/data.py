@@ -47,8 +47,11 @@ def metadata(
         log.warning("%s: rejected %s (%s): %s", name, reject.audio_path, reject.source, reject.reason)
 
 
-def held_out_clips(metadata_paths: Sequence[Path], truth_csv: Path | None) -> tuple[pd.DataFrame, list[str]]:
-    """Test-split clips with their true tags, and the tag vocabulary negatives are drawn from.
+def held_out_clips(
+    metadata_paths: Sequence[Path], truth_csv: Path | None
+) -> tuple[pd.DataFrame, list[str], list[list[str]]]:
+    """Test-split clips with their true tags, the tag vocabulary negatives are drawn from, and
+    every clip's tags (the frequencies popular and adversarial sampling rank by).
 
     Tags come from the metadata, or, for the demo, from the generator's ground truth (its
     captioned clips carry no tags in the AudioCaps layout, as in the real corpus).
@@ -64,16 +67,23 @@ def held_out_clips(metadata_paths: Sequence[Path], truth_csv: Path | None) -> tu
         clips["tags"] = [by_path.get(os.path.normpath(path), []) for path in clips["audio_path"]]
     vocabulary = sorted({tag for tags in clips["tags"] for tag in tags})
     test = clips[(clips["split"] == "test") & clips["tags"].map(bool)].reset_index(drop=True)
-    return test[["clip_id", "audio_path", "tags"]], vocabulary
+    return test[["clip_id", "audio_path", "tags"]], vocabulary, list(clips["tags"])
 
 
 def build_hallucination(
     metadata_paths: Sequence[Path], truth_csv: Path | None, settings: Mapping[str, Any], out_path: Path
 ) -> None:
-    clips, vocabulary = held_out_clips(metadata_paths, truth_csv)
+    clips, vocabulary, corpus_tags = held_out_clips(metadata_paths, truth_csv)
     if "max_clips" in settings:
         clips = clips.iloc[: settings["max_clips"]]
-    items = build_hallucination_items(clips, vocabulary, settings["negatives_per_clip"], settings["seed"])
+    items = build_hallucination_items(
+        clips,
+        vocabulary,
+        settings["negatives_per_clip"],
+        settings["seed"],
+        sampling=settings["sampling"],
+        corpus_tags=corpus_tags,
+    )
     out_path.parent.mkdir(parents=True, exist_ok=True)
     items.to_parquet(out_path, index=False)
     log.info(
