@@ -31,6 +31,7 @@ from balsa_core.readers.common import (
     probe_seeds,
     required_cell,
     row_source,
+    tags_seed,
 )
 
 READER = "audioset"
@@ -228,18 +229,9 @@ def _seed(
     found = find_audio(directories, audio_stems(youtube_id, start_s, end_s))
     # An absent file keeps the most common name so the rejects table shows where it was expected.
     audio_path = found if found is not None else options.audio_dir / f"Y{youtube_id}.wav"
-    clip_id = f"{corpus}/{audio_path.stem}"
-    return {
-        "seed_id": clip_id,
-        "clip_id": clip_id,
-        "corpus": corpus,
-        "split": options.split,
-        "audio_path": str(audio_path),
-        "seed_kind": "tags",
-        "seed_text": ", ".join(tags),
-        "tags": tags,
-        "source": row_source(path, _data_index(line)),
-    }
+    return tags_seed(
+        f"{corpus}/{audio_path.stem}", corpus, options.split, audio_path, tags, row_source(path, _data_index(line))
+    )
 
 
 def read(name: str, root: Path, options: Mapping[str, object]) -> ReadResult:

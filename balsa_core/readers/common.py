@@ -152,6 +152,48 @@ def fold_splits(reader: str, options: Mapping[str, object], folds: range, defaul
     return FoldSplits(test=test, val=val)
 
 
+@dataclass(frozen=True)
+class FoldReaderOptions:
+    """Options of a fold-based corpus (ESC-50, UrbanSound8K)."""
+
+    splits: FoldSplits
+    probe_audio: bool
+
+
+def fold_reader_options(
+    reader: str, options: Mapping[str, object], folds: range, default_test: tuple[int, ...]
+) -> FoldReaderOptions:
+    check_option_names(reader, options, ("test_folds", "val_folds", "probe_audio"))
+    return FoldReaderOptions(
+        splits=fold_splits(reader, options, folds, default_test),
+        probe_audio=bool_option(reader, options, "probe_audio", True),
+    )
+
+
+def fold_number(path: Path, index: int, record: Mapping[str, str], folds: range) -> int:
+    fold_text = required_cell(path, index, record, "fold")
+    if not fold_text.isdecimal() or int(fold_text) not in folds:
+        raise bad_row(path, index, f"fold {fold_text!r} is not a whole number from {folds[0]} to {folds[-1]}")
+    return int(fold_text)
+
+
+def tags_seed(
+    clip_id: str, corpus: str, split: str, audio_path: Path | str, tags: list[str], source: str
+) -> dict[str, object]:
+    """The one seed of a tagged clip: its tags, joined, are the seed text."""
+    return {
+        "seed_id": clip_id,
+        "clip_id": clip_id,
+        "corpus": corpus,
+        "split": split,
+        "audio_path": str(audio_path),
+        "seed_kind": "tags",
+        "seed_text": ", ".join(tags),
+        "tags": tags,
+        "source": source,
+    }
+
+
 def _probe_outcome(path: str) -> AudioInfo | AudioError:
     try:
         return probe_audio(path)

@@ -28,6 +28,7 @@ from balsa_core.readers.common import (
     readable_tag,
     required_cell,
     row_source,
+    tags_seed,
 )
 
 READER = "fsd50k"
@@ -138,18 +139,14 @@ def _seed(
 ) -> dict[str, object]:
     fname = required_cell(csv_path, index, record, "fname")
     tags = [readable_tag(label) for label in _labels(csv_path, index, record, ontology)]
-    clip_id = f"{corpus}/{subset}_{fname}"
-    return {
-        "seed_id": clip_id,
-        "clip_id": clip_id,
-        "corpus": corpus,
-        "split": _split(csv_path, index, record, subset),
-        "audio_path": str(audio_dir(root, subset) / f"{fname}.wav"),
-        "seed_kind": "tags",
-        "seed_text": ", ".join(tags),
-        "tags": tags,
-        "source": row_source(csv_path, index),
-    }
+    return tags_seed(
+        clip_id=f"{corpus}/{subset}_{fname}",
+        corpus=corpus,
+        split=_split(csv_path, index, record, subset),
+        audio_path=audio_dir(root, subset) / f"{fname}.wav",
+        tags=tags,
+        source=row_source(csv_path, index),
+    )
 
 
 def _subset_seeds(corpus: str, root: Path, subset: str, ontology: Ontology | None) -> list[dict[str, object]]:

@@ -7,24 +7,22 @@ never on reshuffled slices, since slices of one recording would leak across spli
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
 from balsa_core.readers.common import (
     SEED_COLUMNS,
-    FoldSplits,
+    FoldReaderOptions,
     ReadResult,
-    bad_row,
-    bool_option,
-    check_option_names,
-    fold_splits,
+    fold_number,
+    fold_reader_options,
     probe_seeds,
     read_annotation_csv,
     readable_tag,
     required_cell,
     row_source,
+    tags_seed,
 )
 
 READER = "urbansound8k"
@@ -35,18 +33,8 @@ FOLDS = range(1, 11)
 REQUIRED_COLUMNS = ("slice_file_name", "fold", "class")
 
 
-@dataclass(frozen=True)
-class UrbanSound8kOptions:
-    splits: FoldSplits
-    probe_audio: bool
-
-
-def parse_options(options: Mapping[str, object]) -> UrbanSound8kOptions:
-    check_option_names(READER, options, ("test_folds", "val_folds", "probe_audio"))
-    return UrbanSound8kOptions(
-        splits=fold_splits(READER, options, FOLDS, default_test=(10,)),
-        probe_audio=bool_option(READER, options, "probe_audio", True),
-    )
+def parse_options(options: Mapping[str, object]) -> FoldReaderOptions:
+    return fold_reader_options(READER, options, FOLDS, default_test=(10,))
 
 
 def annotation_files(root: Path, options: Mapping[str, object]) -> list[Path]:
@@ -54,36 +42,19 @@ def annotation_files(root: Path, options: Mapping[str, object]) -> list[Path]:
     return [Path(root) / ANNOTATION_FILE]
 
 
-def _fold(csv_path: Path, index: int, record: Mapping[str, str]) -> int:
-    fold_text = required_cell(csv_path, index, record, "fold")
-    if not fold_text.isdecimal() or int(fold_text) not in FOLDS:
-        raise bad_row(csv_path, index, f"fold {fold_text!r} is not a whole number from 1 to 10")
-    return int(fold_text)
-
-
 def _seed(
-    corpus: str,
-    root: Path,
-    csv_path: Path,
-    index: int,
-    record: Mapping[str, str],
-    options: UrbanSound8kOptions,
+    corpus: str, root: Path, csv_path: Path, index: int, record: Mapping[str, str], options: FoldReaderOptions
 ) -> dict[str, object]:
     slice_file_name = required_cell(csv_path, index, record, "slice_file_name")
-    fold = _fold(csv_path, index, record)
-    tags = [readable_tag(required_cell(csv_path, index, record, "class"))]
-    clip_id = f"{corpus}/{Path(slice_file_name).stem}"
-    return {
-        "seed_id": clip_id,
-        "clip_id": clip_id,
-        "corpus": corpus,
-        "split": options.splits.split_of(fold),
-        "audio_path": str(root / AUDIO_DIR / f"fold{fold}" / slice_file_name),
-        "seed_kind": "tags",
-        "seed_text": ", ".join(tags),
-        "tags": tags,
-        "source": row_source(csv_path, index),
-    }
+    fold = fold_number(csv_path, index, record, FOLDS)
+    return tags_seed(
+        clip_id=f"{corpus}/{Path(slice_file_name).stem}",
+        corpus=corpus,
+        split=options.splits.split_of(fold),
+        audio_path=root / AUDIO_DIR / f"fold{fold}" / slice_file_name,
+        tags=[readable_tag(required_cell(csv_path, index, record, "class"))],
+        source=row_source(csv_path, index),
+    )
 
 
 def read(name: str, root: Path, options: Mapping[str, object]) -> ReadResult:

@@ -25,6 +25,7 @@ from balsa_core.readers.common import (
     check_option_names,
     path_option,
     probe_seeds,
+    tags_seed,
 )
 
 READER = "vocalsound"
@@ -149,18 +150,7 @@ def _reject(corpus: str, audio_path: Path, source: str, reason: str) -> dict[str
 
 
 def _seed(corpus: str, audio_path: Path, split: str, source: str, tag: str) -> dict[str, object]:
-    clip_id = f"{corpus}/{audio_path.stem}"
-    return {
-        "seed_id": clip_id,
-        "clip_id": clip_id,
-        "corpus": corpus,
-        "split": split,
-        "audio_path": str(audio_path),
-        "seed_kind": "tags",
-        "seed_text": tag,
-        "tags": [tag],
-        "source": source,
-    }
+    return tags_seed(f"{corpus}/{audio_path.stem}", corpus, split, audio_path, [tag], source)
 
 
 def _seed_or_reject(
