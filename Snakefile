@@ -1,12 +1,15 @@
 # balsa: BALSa/LISTEN as a Snakemake DAG.
 #   demo corpus -> metadata -> target sets (backbone LLM) -> encoder features -> adapter training
-#   -> hallucination benchmark -> results/table4.csv
+#   -> evaluation items and features -> answers per model -> results/table4.csv, results/table5.csv
 from snakemake.utils import min_version
 
 min_version("9.0")
 
 
 configfile: "config.yaml"
+
+
+report: "report/workflow.rst"
 
 
 include: "rules/common.smk"
@@ -24,5 +27,7 @@ rule all:
     input:
         "results/table4.csv",
         "results/table4.png",
+        "results/table5.csv",
+        "results/table5.png",
         "results/data_summary.csv",
         "results/generation_quality.csv",

@@ -21,7 +21,7 @@ from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 from balsa_core.adapter import AdapterConfig, QFormerAdapter
 from balsa_core.audio import load_audio
-from balsa_core.backbones import load_encoder, load_llm
+from balsa_core.backbones import inference_device, load_encoder, load_llm
 from balsa_core.features import encode_waveforms
 from balsa_core.prompts import PromptTemplate, tokenize_audio_prompt
 
@@ -79,9 +79,15 @@ class Listener:
     trim: bool = True
 
     @classmethod
-    def load(cls, spec: AudioLLMSpec) -> Listener:
+    def load(cls, spec: AudioLLMSpec, device: torch.device | None = None) -> Listener:
         encoder, feature_extractor = load_encoder(spec.encoder_path)
-        return cls(encoder, feature_extractor, list(spec.encoder_layers), spec.encoder_window, spec.encoder_trim)
+        return cls(
+            encoder.to(device or "cpu"),
+            feature_extractor,
+            list(spec.encoder_layers),
+            spec.encoder_window,
+            spec.encoder_trim,
+        )
 
     def encode(self, waveforms: Sequence[np.ndarray]) -> list[torch.Tensor]:
         return encode_waveforms(
@@ -198,7 +204,8 @@ class AudioLLM(nn.Module):
     @torch.inference_mode()
     def generate_batch(self, examples: Sequence[Example], max_new_tokens: int) -> list[str]:
         """Greedy answers, one per example of cached features."""
-        batch = self.collate(examples, padding_side="left")
+        device = next(self.adapter.parameters()).device
+        batch = {name: tensor.to(device) for name, tensor in self.collate(examples, padding_side="left").items()}
         output = self.llm.generate(
             inputs_embeds=self.embed(batch),
             attention_mask=batch["attention_mask"],
@@ -216,9 +223,10 @@ class AudioLLM(nn.Module):
         """The trained model rebuilt from an adapter directory alone: its config names the
         backbone LLM and the Whisper encoder (leave the encoder out to answer from cached features)."""
         adapter, spec = load_adapter(adapter_dir)
-        llm, tokenizer = load_llm(spec.llm_path)
-        listener = Listener.load(spec) if with_encoder else None
-        return cls(llm, tokenizer, adapter, spec.template, listener=listener), spec
+        device = inference_device()
+        llm, tokenizer = load_llm(spec.llm_path, dtype=torch.bfloat16 if device.type == "cuda" else torch.float32)
+        listener = Listener.load(spec, device) if with_encoder else None
+        return cls(llm.to(device), tokenizer, adapter.to(device), spec.template, listener=listener), spec
 
     def save_adapter(self, directory: Path, spec: AudioLLMSpec) -> None:
         directory.mkdir(parents=True, exist_ok=True)

@@ -112,6 +112,11 @@ def prepare_model(role: str, source: str, manifest_path: Path) -> ModelManifest:
     return manifest
 
 
+def inference_device() -> torch.device:
+    """The first GPU when there is one (a job sees the GPUs its scheduler gave it), else the CPU."""
+    return torch.device("cuda") if torch.cuda.is_available() else torch.device("cpu")
+
+
 def load_llm(path: str, dtype: torch.dtype = torch.float32) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
     """The frozen backbone LLM in eval mode, with a tokenizer that can pad."""
     tokenizer = AutoTokenizer.from_pretrained(path)

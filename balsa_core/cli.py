@@ -10,9 +10,18 @@ import argparse
 from collections.abc import Sequence
 from pathlib import Path
 
-from balsa_core.config import ConfigError, generation_params, load_config, samples_per_seed, variant_mix
+from balsa_core.config import (
+    ConfigError,
+    configured_evaluations,
+    generation_params,
+    load_config,
+    target_set_entry,
+    variant_mix,
+    variant_training,
+)
 from balsa_core.logs import setup_logging
 from balsa_core.stages import data as data_stages
+from balsa_core.stages import evaluation as evaluation_stages
 from balsa_core.stages import models as model_stages
 from balsa_core.stages.distributed import train_variant
 
@@ -58,10 +67,17 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--out", type=Path, required=True, help="adapter directory")
     train.add_argument("--init-from", type=Path, help="stage-1 adapter directory (multi-audio curriculum)")
 
-    evaluate = commands.add_parser("evaluate", help="run the hallucination benchmark for one model")
-    evaluate.add_argument("--items", type=Path, required=True, help="benchmark items Parquet")
+    items = commands.add_parser("eval-items", help="write the prepared items of one evaluation")
+    items.add_argument("evaluation", help="an evaluation of Tables IV and V (see balsa_core/evaluation/registry.py)")
+    items.add_argument("--metadata", type=Path, nargs="+", required=True, help="metadata tables of the corpora")
+    items.add_argument("--truth", type=Path, help="the demo's events.csv (the demo's captioned clips' tags)")
+    items.add_argument("--out", type=Path, required=True, help="items Parquet")
+
+    evaluate = commands.add_parser("evaluate", help="answer and score one evaluation's items with one model")
+    evaluate.add_argument("evaluation", help="the evaluation the items belong to")
+    evaluate.add_argument("--items", type=Path, required=True, help="items Parquet (eval-items)")
     evaluate.add_argument("--adapter", type=Path, help="adapter directory; omit for the text ceiling")
-    evaluate.add_argument("--features", type=Path, nargs="*", default=[])
+    evaluate.add_argument("--features", type=Path, help="feature index of the items' clips (with --adapter)")
     evaluate.add_argument("--llm", type=Path, required=True)
     evaluate.add_argument("--answers", type=Path, required=True)
     evaluate.add_argument("--metrics", type=Path, required=True)
@@ -98,7 +114,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise SystemExit(f"balsa: no target set {args.target_set!r} under targets in {args.config}")
         entry = config["targets"][args.target_set]
         model_stages.generate(
-            {**entry, "name": args.target_set, "samples_per_seed": samples_per_seed(config, args.target_set)},
+            target_set_entry(config, args.target_set),
             args.metadata,
             args.pairs,
             Path(entry["questions"]) if entry["source"] == "questions" else None,
@@ -121,21 +137,37 @@ def main(argv: Sequence[str] | None = None) -> int:
             prompts=config["prompts"],
             layers=config["features"]["layers"],
             adapter_settings=config["adapter"],
-            training_settings=config["training"],
+            training_settings=variant_training(config, args.variant),
             out_dir=args.out,
             init_from=args.init_from,
             feature_settings=config["features"],
         )
+    elif args.command == "eval-items":
+        if args.evaluation not in configured_evaluations(config):
+            raise SystemExit(
+                f"balsa: {args.evaluation!r} is not configured; configured: {configured_evaluations(config)}"
+            )
+        evaluation = config["evaluation"]
+        evaluation_stages.evaluation_items(
+            args.evaluation,
+            evaluation["benchmarks"].get(args.evaluation),
+            evaluation,
+            args.metadata,
+            args.truth,
+            args.out,
+        )
     elif args.command == "evaluate":
-        model = args.adapter.name if args.adapter else model_stages.TEXT_CEILING
-        model_stages.evaluate_hallucination(
+        if args.adapter is not None and args.features is None:
+            raise SystemExit("balsa: --adapter needs --features, the feature index of the items' clips")
+        model_stages.evaluate(
+            args.evaluation,
             args.items,
-            model,
+            args.adapter.name if args.adapter else model_stages.TEXT_CEILING,
             args.adapter,
             args.features,
             args.llm,
             config["prompts"],
-            config["evaluation"]["hallucination"],
+            config["evaluation"]["answering"],
             args.answers,
             args.metrics,
         )

@@ -16,6 +16,8 @@ from typing import Any
 import jsonschema
 import yaml
 
+from balsa_core.evaluation.registry import ALWAYS_AVAILABLE, EVALUATIONS
+
 DEMO_ROOT = Path("data/demo")
 DEMO_LAYOUTS = {"esc50": DEMO_ROOT / "esc50", "audiocaps": DEMO_ROOT / "audiocaps"}
 BUNDLED_MODELS = {
@@ -100,6 +102,7 @@ def _semantic_problems(config: Mapping[str, Any], base_dir: Path) -> Iterator[st
             yield f"models.{role}: unknown bundled model {source!r}; known: {BUNDLED_MODELS[role]}"
 
     yield from _target_set_problems(config, base_dir)
+    yield from _benchmark_problems(config, base_dir)
 
     if config["features"]["window"] == "clip" and not config["features"]["trim"]:
         yield "features.trim: false keeps the padded 30 s window, which needs features.window: full"
@@ -147,9 +150,44 @@ def _target_set_problems(config: Mapping[str, Any], base_dir: Path) -> Iterator[
             yield f"variants.{variant}.init_from: the chain of init_from variants loops back to {variant!r}"
 
 
+def _benchmark_problems(config: Mapping[str, Any], base_dir: Path) -> Iterator[str]:
+    """Missing benchmark files (the demo writes its own under data/demo/) and unknown loader options."""
+    from balsa_core.evaluation.loaders import loader_options
+
+    demo = "demo_corpus" in config
+    for name, entry in config["evaluation"]["benchmarks"].items():
+        located = [("files", path) for path in entry.get("files", [])]
+        located += [
+            (key, entry[key]) for key in ("captions", "labels", "ontology", "synonyms", "audio_dir") if key in entry
+        ]
+        for key, path in located:
+            if demo and Path(path).is_relative_to(DEMO_ROOT):
+                continue
+            if not (base_dir / path).exists():
+                yield f"evaluation.benchmarks.{name}.{key}: not found: {path}"
+        loader = EVALUATIONS[name].loader
+        if loader and "options" in entry:
+            unknown = sorted(set(entry["options"]) - set(loader_options(loader)))
+            if unknown:
+                yield (
+                    f"evaluation.benchmarks.{name}.options: unknown option(s) {unknown}; "
+                    f"the {loader} loader takes {loader_options(loader)}"
+                )
+
+
+VARIANT_SETTINGS = ("init_from", "epochs")
+
+
 def variant_mix(entry: Mapping[str, Any]) -> dict[str, int]:
-    """Target set -> samples per seed of a variant entry (without its init_from)."""
-    return {name: count for name, count in entry.items() if name != "init_from"}
+    """Target set -> samples per seed of a variant entry (without its settings)."""
+    return {name: count for name, count in entry.items() if name not in VARIANT_SETTINGS}
+
+
+def variant_training(config: Mapping[str, Any], variant: str) -> dict[str, Any]:
+    """The training settings of one variant: the shared ones, with its own epochs if it sets them
+    (the papers train stage 1 for five epochs and stage 2 of the curriculum for two)."""
+    entry = config["variants"][variant]
+    return {**config["training"], "epochs": entry.get("epochs", config["training"]["epochs"])}
 
 
 def _curriculum_loops(variants: Mapping[str, Any], start: str) -> bool:
@@ -167,6 +205,15 @@ def samples_per_seed(config: Mapping[str, Any], target_set: str) -> int:
     one when no variant trains on it (it is still generated, to be looked at)."""
     counts = [variant_mix(entry).get(target_set, 0) for entry in config["variants"].values()]
     return max(counts, default=0) or 1
+
+
+def target_set_entry(config: Mapping[str, Any], target_set: str) -> dict[str, Any]:
+    """A target set's config entry with its name and the targets it draws per seed."""
+    return {
+        **config["targets"][target_set],
+        "name": target_set,
+        "samples_per_seed": samples_per_seed(config, target_set),
+    }
 
 
 def single_audio_sets(config: Mapping[str, Any]) -> list[str]:
@@ -206,3 +253,30 @@ def trained_samples_per_seed(config: Mapping[str, Any]) -> dict[str, int]:
     """Single-audio sets some variant trains on, with the targets generated per seed."""
     used = {name for entry in config["variants"].values() for name in variant_mix(entry)}
     return {name: samples_per_seed(config, name) for name in single_audio_sets(config) if name in used}
+
+
+def configured_evaluations(config: Mapping[str, Any]) -> list[str]:
+    """The evaluations this config runs, in table order: those built from held-out clips and
+    every benchmark whose files and audio are configured."""
+    benchmarks = config["evaluation"]["benchmarks"]
+    return [name for name in EVALUATIONS if name in ALWAYS_AVAILABLE or name in benchmarks]
+
+
+def unconfigured_evaluations(config: Mapping[str, Any]) -> dict[str, str]:
+    """The evaluations left out, each with the config key that would run it."""
+    run = set(configured_evaluations(config))
+    return {
+        name: f"not configured (evaluation.benchmarks.{name}: its files and audio_dir)"
+        for name in EVALUATIONS
+        if name not in run
+    }
+
+
+def evaluation_input_files(config: Mapping[str, Any], evaluation: str) -> list[str]:
+    """The annotation files (or folders) an evaluation's items are read from."""
+    entry = config["evaluation"]["benchmarks"].get(evaluation)
+    if entry is None:
+        return []
+    if evaluation == "synonym_hypernym":
+        return [entry[key] for key in ("captions", "labels", "ontology", "synonyms") if entry.get(key)]
+    return list(entry["files"])

@@ -134,17 +134,18 @@ def encode_waveforms(
     _check_options(window, trim)
     _resolve_layers(layers, len(encoder.layers))
     lengths = [frames_for(len(w)) for w in waveforms]
-    dtype = next(encoder.parameters()).dtype
+    parameter = next(encoder.parameters())
+    dtype, device = parameter.dtype, parameter.device
     if window == "full":
         inputs = feature_extractor(list(waveforms), sampling_rate=SAMPLE_RATE, return_tensors="pt")
-        hidden = encoder_hidden_states(encoder, inputs["input_features"].to(dtype=dtype), layers)
+        hidden = encoder_hidden_states(encoder, inputs["input_features"].to(device=device, dtype=dtype), layers)
     else:
         mel_frames = 2 * max(lengths)
         # Zero padding past the frames we keep, so the STFT never reflects the signal into them:
         # the cut log-mel frames equal those of the 30 s window.
         samples = min(feature_extractor.n_samples, mel_frames * feature_extractor.hop_length + feature_extractor.n_fft)
         inputs = feature_extractor(list(waveforms), sampling_rate=SAMPLE_RATE, return_tensors="pt", max_length=samples)
-        features = inputs["input_features"][..., :mel_frames].to(dtype=dtype)
+        features = inputs["input_features"][..., :mel_frames].to(device=device, dtype=dtype)
         hidden = encoder_hidden_states(encoder, features, layers, lengths if len(set(lengths)) > 1 else None)
     if not trim:
         return list(hidden.unbind(0))
@@ -238,7 +239,7 @@ def _write_shard(
                 skipped.append(clip["clip_id"])
         if waveforms:
             for clip_id, hidden in zip(ids, encode_waveforms(encoder, feature_extractor, waveforms, **encoding)):
-                tensors[clip_id] = hidden.to(torch.float16)
+                tensors[clip_id] = hidden.to(device="cpu", dtype=torch.float16)
     metadata = {"fingerprint": stamp, "clips": json.dumps(_shard_contents(clips)), "skipped": json.dumps(skipped)}
     temporary = path.with_suffix(".tmp")
     save_file(tensors, temporary, metadata=metadata)

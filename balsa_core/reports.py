@@ -15,20 +15,6 @@ from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-METRIC_PREFIX = "hallucination_"
-TABLE4_METRICS = ["acc", "f1_yes", "f1_no", "f1_weighted", "yes_rate", "unparsed"]
-TABLE4_COLUMNS = ["model", *(METRIC_PREFIX + metric for metric in TABLE4_METRICS)]
-
-# The bars of the hallucination figure, named as in the papers' tables; the unparsed
-# share is left out because it is a data-quality check, not a result.
-TABLE4_PLOTTED = {
-    "hallucination_acc": "Accuracy",
-    "hallucination_f1_yes": "F1 (yes)",
-    "hallucination_f1_no": "F1 (no)",
-    "hallucination_f1_weighted": "Weighted F1",
-    "hallucination_yes_rate": "Yes-rate",
-}
-
 FIGURE_SIZE_INCHES = (12.0, 6.0)
 FIGURE_DPI = 100  # 1200 x 600 pixels
 SMOOTHING_MIN_POINTS = 20
@@ -63,39 +49,54 @@ def generation_quality_table(reports: Sequence[Mapping]) -> pd.DataFrame:
     return table[QUALITY_COLUMNS]
 
 
-def table4(rows: Sequence[Mapping]) -> pd.DataFrame:
-    """One row per model, in the given order, metrics prefixed and rounded to 2 decimals."""
-    for position, row in enumerate(rows):
-        missing = [key for key in ["model", *TABLE4_METRICS] if key not in row]
-        if missing:
-            raise ValueError(f"table4: row {position} lacks {missing}")
-    records = [
-        {"model": row["model"], **{METRIC_PREFIX + key: float(row[key]) for key in TABLE4_METRICS}} for row in rows
-    ]
-    return pd.DataFrame(records, columns=TABLE4_COLUMNS).round(2)
+def plot_results_table(table: pd.DataFrame, path: Path, title: str) -> None:
+    """Grouped bars: one group per measured metric column, one bar per model, values on the bars.
 
-
-def plot_table4(table: pd.DataFrame, path: Path) -> None:
-    """Grouped bars: one group per metric, one bar per model, values printed on the bars."""
+    Columns no model has a value for are left out; the unparsed shares are data-quality
+    checks, not results, and stay in the CSV only.
+    """
     if table.empty:
-        raise ValueError("plot_table4: the table has no models")
+        raise ValueError("plot_results_table: the table has no models")
+    metrics = [
+        column
+        for column in table.columns
+        if column not in ("model", "notes") and not column.endswith("unparsed") and table[column].notna().any()
+    ]
     figure, axes = _new_figure()
-    group_positions = np.arange(len(TABLE4_PLOTTED))
+    if not metrics:
+        axes.text(0.5, 0.5, "no evaluation of this table was run: see the notes column", ha="center", va="center")
+        axes.set_axis_off()
+        axes.set_title(title)
+        _save(figure, path)
+        return
+    group_positions = np.arange(len(metrics))
     bar_width = 0.8 / len(table)
     for index, row in enumerate(table.itertuples(index=False)):
-        values = [getattr(row, column) for column in TABLE4_PLOTTED]
+        values = [float(getattr(row, column)) for column in metrics]
         offsets = group_positions - 0.4 + bar_width * (index + 0.5)
-        bars = axes.bar(offsets, values, width=bar_width, label=str(row.model))
-        axes.bar_label(bars, fmt="%.1f", padding=2, fontsize=_value_label_size(len(table)))
-    axes.set_xticks(group_positions, list(TABLE4_PLOTTED.values()))
-    axes.set_ylim(0, 100)
+        bars = axes.bar(offsets, np.nan_to_num(values), width=bar_width, label=str(row.model))
+        labels = ["" if np.isnan(value) else f"{value:.1f}" for value in values]
+        crowded = len(table) * len(metrics) > 24
+        axes.bar_label(bars, labels=labels, padding=2, fontsize=6.5 if crowded else 8.0, rotation=90 if crowded else 0)
+    axes.set_xticks(group_positions, [_column_label(column) for column in metrics], rotation=30, ha="right")
+    # Relative columns (the forgetting rate) can leave 0..100; headroom keeps the labels inside.
+    values = table[metrics].to_numpy(dtype=float)
+    axes.set_ylim(min(0.0, float(np.nanmin(values))) * 1.15, max(100.0, float(np.nanmax(values))) * 1.12)
+    axes.axhline(0, color="black", linewidth=0.8)
     axes.set_ylabel("%")
-    axes.set_title("Audio hallucination (yes/no probing)", pad=16)
+    axes.set_title(title, pad=16)
     axes.grid(axis="y", alpha=0.3)
     axes.set_axisbelow(True)
     # Below the axes, so bars near 100 % never hide behind it.
-    axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.08), ncols=min(len(table), 4), frameon=False)
+    axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.25), ncols=min(len(table), 4), frameon=False)
     _save(figure, path)
+
+
+def _column_label(column: str) -> str:
+    """'hallucination_f1_yes' -> 'hallucination F1 yes', readable under a bar group."""
+    words = column.split("_")
+    replacements = {"f1": "F1", "acc": "Acc", "if": "IF"}
+    return " ".join(replacements.get(word, word) for word in words)
 
 
 def plot_loss_curve(loss: pd.DataFrame, path: Path, title: str) -> None:
@@ -144,11 +145,6 @@ def epoch_boundaries(loss: pd.DataFrame) -> list[float]:
     whole_epoch = np.floor(loss["epoch"].to_numpy(dtype=float))
     starts = np.flatnonzero(np.diff(whole_epoch) > 0) + 1
     return [float(step) for step in loss["step"].to_numpy()[starts]]
-
-
-def _value_label_size(model_count: int) -> float:
-    # Narrow bars need smaller numbers to stay legible side by side.
-    return 9.0 if model_count <= 3 else 7.0 if model_count <= 6 else 5.5
 
 
 def _new_figure() -> tuple[Figure, Axes]:

@@ -5,14 +5,18 @@ from pathlib import Path
 
 from balsa_core.config import (
     ConfigError,
+    configured_evaluations,
+    evaluation_input_files,
     generation_params,
     pair_sets,
-    samples_per_seed,
     single_audio_sets,
+    target_set_entry,
     target_set_backend,
     trained_samples_per_seed,
+    unconfigured_evaluations,
     validate_config,
     variant_mix,
+    variant_training,
 )
 from balsa_core.readers import annotation_files
 
@@ -26,6 +30,9 @@ VARIANTS = sorted(config["variants"])
 SINGLE_AUDIO_SETS = single_audio_sets(config)
 PAIR_SETS = pair_sets(config)
 MODEL_THREADS = config["threads_per_job"]
+# The standard gpu resource of a job that runs one model on one GPU.
+MODEL_GPUS = 1 if config["gpus"] else 0
+TRAINING_GPUS = config["training"]["distributed"]["processes_per_node"] if config["gpus"] else 0
 
 
 wildcard_constraints:
@@ -66,13 +73,20 @@ def all_quality_reports():
     return [path.removesuffix(".parquet") + ".quality.json" for path in tables]
 
 
-def target_set_entry(wildcards):
-    name = wildcards.target_set
-    return canonical({**config["targets"][name], "name": name, "samples_per_seed": samples_per_seed(config, name)})
+def target_set_params(wildcards):
+    return canonical(target_set_entry(config, wildcards.target_set))
 
 
 def prompt_template():
     return {"begin_audio": config["prompts"]["begin_audio"], "end_audio": config["prompts"]["end_audio"]}
+
+
+def generation_gpus(wildcards):
+    """vLLM's tensor-parallel GPUs; the other backends run on the CPU or elsewhere."""
+    backend = target_set_backend(config, wildcards.target_set)
+    if not config["gpus"] or backend is None or backend[1]["type"] != "vllm":
+        return 0
+    return backend[1]["tensor_parallel_size"]
 
 
 def generation_models(wildcards):
@@ -100,3 +114,37 @@ def demo_truth():
 
 def evaluated_models():
     return VARIANTS + (["text_ceiling"] if config["evaluation"]["text_ceiling"] else [])
+
+
+EVALUATIONS_RUN = configured_evaluations(config)
+UNCONFIGURED_EVALUATIONS = unconfigured_evaluations(config)
+TEXT_MODEL = "text_ceiling" if config["evaluation"]["text_ceiling"] else None
+
+
+wildcard_constraints:
+    evaluation="|".join(EVALUATIONS_RUN),
+
+
+def benchmark_files(wildcards):
+    return evaluation_input_files(config, wildcards.evaluation)
+
+
+def evaluation_item_settings(wildcards):
+    """Only the settings that shape this evaluation's items, so changing one reruns only it."""
+    evaluation = config["evaluation"]
+    settings = {"prompting": evaluation["prompting"]}
+    if wildcards.evaluation in ("hallucination", "instruction_following"):
+        settings[wildcards.evaluation] = evaluation[wildcards.evaluation]
+    return canonical(settings)
+
+
+DEMO_BENCHMARK_FILES = [
+    "data/demo/benchmarks/clotho_aqa/clotho_aqa_test.csv",
+    "data/demo/benchmarks/mmau/mmau-test-mini.json",
+    "data/demo/benchmarks/sakura/Source_metadata.csv",
+    "data/demo/benchmarks/audio_entailment/clotho_entailment_test.csv",
+    "data/demo/benchmarks/audio_entailment/audiocaps_entailment_test.csv",
+    "data/demo/benchmarks/audioset/ontology.json",
+    "data/demo/benchmarks/audioset/eval_segments.csv",
+    "data/demo/benchmarks/audioset/synonyms.json",
+]

@@ -13,3 +13,21 @@ rule demo_corpus:
         "../envs/data.yaml"
     script:
         "../workflow_scripts/demo_corpus.py"
+
+
+# Small evaluation sets in the released formats, built from the held-out demo clips.
+rule demo_benchmarks:
+    input:
+        truth="data/demo/events.csv",
+    output:
+        DEMO_BENCHMARK_FILES,
+    params:
+        seed=config.get("demo_corpus", {}).get("seed", 0),
+    log:
+        "logs/demo_benchmarks.log",
+    benchmark:
+        "benchmarks/demo_benchmarks.tsv"
+    conda:
+        "../envs/data.yaml"
+    script:
+        "../workflow_scripts/demo_benchmarks.py"

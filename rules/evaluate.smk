@@ -1,78 +1,114 @@
-rule hallucination_items:
+# Every evaluation of Tables IV and V: its items (from released files, or built from held-out
+# clips), the features of its clips, one answer sheet per model, then the two tables.
+rule evaluation_items:
     input:
+        files=benchmark_files,
         metadata=metadata_tables(),
         truth=demo_truth(),
     output:
-        "data/eval/hallucination_items.parquet",
+        "data/eval/items/{evaluation}.parquet",
     params:
-        settings=canonical(config["evaluation"]["hallucination"]),
+        benchmark=lambda wildcards: canonical(config["evaluation"]["benchmarks"].get(wildcards.evaluation)),
+        settings=evaluation_item_settings,
     log:
-        "logs/evaluate/hallucination_items.log",
+        "logs/evaluate/items/{evaluation}.log",
     benchmark:
-        "benchmarks/evaluate/hallucination_items.tsv"
+        "benchmarks/evaluate/items/{evaluation}.tsv"
     conda:
-        "../envs/training.yaml"
+        "../envs/evaluation.yaml"
     script:
-        "../workflow_scripts/hallucination_items.py"
+        "../workflow_scripts/evaluation_items.py"
+
+
+rule evaluation_features:
+    input:
+        questions="data/eval/items/{evaluation}.parquet",
+        encoder="models/encoder.json",
+    output:
+        "data/eval/features/{evaluation}/index.parquet",
+    params:
+        settings=canonical(config["features"]),
+    threads: MODEL_THREADS
+    resources:
+        gpu=MODEL_GPUS,
+    log:
+        "logs/evaluate/features/{evaluation}.log",
+    benchmark:
+        "benchmarks/evaluate/features/{evaluation}.tsv"
+    conda:
+        "../envs/evaluation.yaml"
+    script:
+        "../workflow_scripts/evaluation_features.py"
 
 
 rule evaluate_adapter:
     input:
-        questions="data/eval/hallucination_items.parquet",
+        questions="data/eval/items/{evaluation}.parquet",
+        features="data/eval/features/{evaluation}/index.parquet",
         adapter="models/adapters/{variant}/adapter.safetensors",
-        features=feature_indexes(),
         llm="models/llm.json",
     output:
-        answers="results/eval/hallucination/{variant}.answers.parquet",
-        metrics="results/eval/hallucination/{variant}.json",
+        answers="results/eval/{evaluation}/{variant}.answers.parquet",
+        metrics="results/eval/{evaluation}/{variant}.json",
     params:
-        settings=canonical(config["evaluation"]["hallucination"]),
+        answering=canonical(config["evaluation"]["answering"]),
     threads: MODEL_THREADS
+    resources:
+        gpu=MODEL_GPUS,
     log:
-        "logs/evaluate/{variant}.log",
+        "logs/evaluate/{evaluation}/{variant}.log",
     benchmark:
-        "benchmarks/evaluate/{variant}.tsv"
+        "benchmarks/evaluate/{evaluation}/{variant}.tsv"
     conda:
-        "../envs/training.yaml"
+        "../envs/evaluation.yaml"
     script:
-        "../workflow_scripts/evaluate_hallucination.py"
+        "../workflow_scripts/evaluate.py"
 
 
-# The backbone answers with the true tags written where the audio would be: the best an
-# adapter standing in for that text could do.
+# The backbone reads each clip's tags or caption where the audio would be: the best an adapter
+# standing in for that text could do, and the text-only reference of the forgetting rate.
 rule evaluate_text_ceiling:
     input:
-        questions="data/eval/hallucination_items.parquet",
+        questions="data/eval/items/{evaluation}.parquet",
         llm="models/llm.json",
     output:
-        answers="results/eval/hallucination/text_ceiling.answers.parquet",
-        metrics="results/eval/hallucination/text_ceiling.json",
+        answers="results/eval/{evaluation}/text_ceiling.answers.parquet",
+        metrics="results/eval/{evaluation}/text_ceiling.json",
     params:
-        settings=canonical(config["evaluation"]["hallucination"]),
+        answering=canonical(config["evaluation"]["answering"]),
         begin_audio=config["prompts"]["begin_audio"],
         end_audio=config["prompts"]["end_audio"],
     threads: MODEL_THREADS
+    resources:
+        gpu=MODEL_GPUS,
     log:
-        "logs/evaluate/text_ceiling.log",
+        "logs/evaluate/{evaluation}/text_ceiling.log",
     benchmark:
-        "benchmarks/evaluate/text_ceiling.tsv"
+        "benchmarks/evaluate/{evaluation}/text_ceiling.tsv"
     conda:
-        "../envs/training.yaml"
+        "../envs/evaluation.yaml"
     script:
-        "../workflow_scripts/evaluate_hallucination.py"
+        "../workflow_scripts/evaluate.py"
 
 
-rule table4:
+rule evaluation_tables:
     input:
-        expand("results/eval/hallucination/{model}.json", model=evaluated_models()),
+        expand("results/eval/{evaluation}/{model}.json", evaluation=EVALUATIONS_RUN, model=evaluated_models()),
     output:
-        table="results/table4.csv",
-        plot="results/table4.png",
+        table4=report("results/table4.csv", caption="../report/table4.rst", category="Results", labels={"table": "IV (csv)"}),
+        table4_plot=report("results/table4.png", caption="../report/table4.rst", category="Results", labels={"table": "IV"}),
+        table5=report("results/table5.csv", caption="../report/table5.rst", category="Results", labels={"table": "V (csv)"}),
+        table5_plot=report("results/table5.png", caption="../report/table5.rst", category="Results", labels={"table": "V"}),
+        details=report("results/eval_details.csv", caption="../report/details.rst", category="Results", labels={"table": "every metric"}),
+    params:
+        models=evaluated_models(),
+        unconfigured=UNCONFIGURED_EVALUATIONS,
+        text_model=TEXT_MODEL,
     log:
-        "logs/table4.log",
+        "logs/evaluate/tables.log",
     benchmark:
-        "benchmarks/table4.tsv"
+        "benchmarks/evaluate/tables.tsv"
     conda:
-        "../envs/training.yaml"
+        "../envs/evaluation.yaml"
     script:
-        "../workflow_scripts/table4.py"
+        "../workflow_scripts/evaluation_tables.py"

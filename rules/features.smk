@@ -9,6 +9,8 @@ rule cache_features:
     params:
         settings=canonical(config["features"]),
     threads: MODEL_THREADS
+    resources:
+        gpu=MODEL_GPUS,
     log:
         "logs/features/{corpus}.log",
     benchmark:

@@ -12,10 +12,12 @@ rule generate_targets:
     wildcard_constraints:
         target_set="|".join(SINGLE_AUDIO_SETS),
     params:
-        target_set=target_set_entry,
+        target_set=target_set_params,
         template=prompt_template(),
         generation=lambda wildcards: canonical(generation_params(config, wildcards.target_set)),
     threads: MODEL_THREADS
+    resources:
+        gpu=generation_gpus,
     log:
         "logs/generate/{corpus}/{target_set}.log",
     benchmark:
@@ -38,10 +40,12 @@ rule generate_pair_targets:
     wildcard_constraints:
         target_set="|".join(PAIR_SETS),
     params:
-        target_set=target_set_entry,
+        target_set=target_set_params,
         template=prompt_template(),
         generation=lambda wildcards: canonical(generation_params(config, wildcards.target_set)),
     threads: MODEL_THREADS
+    resources:
+        gpu=generation_gpus,
     log:
         "logs/generate/pairs/{target_set}.log",
     benchmark:
@@ -56,7 +60,7 @@ rule generation_quality:
     input:
         all_quality_reports(),
     output:
-        "results/generation_quality.csv",
+        report("results/generation_quality.csv", caption="../report/generation_quality.rst", category="Data"),
     log:
         "logs/generation_quality.log",
     benchmark:

@@ -12,17 +12,19 @@ rule train_adapter:
         weights="models/adapters/{variant}/adapter.safetensors",
         spec="models/adapters/{variant}/adapter_config.json",
         loss="models/adapters/{variant}/loss.csv",
-        loss_plot="models/adapters/{variant}/loss.png",
+        loss_plot=report(
+            "models/adapters/{variant}/loss.png", caption="../report/loss.rst", category="Training", labels={"variant": "{variant}"}
+        ),
     params:
         mix=lambda wildcards: canonical(variant_mix(config["variants"][wildcards.variant])),
         begin_audio=config["prompts"]["begin_audio"],
         end_audio=config["prompts"]["end_audio"],
         features=canonical(config["features"]),
         adapter=canonical(config["adapter"]),
-        training=canonical(config["training"]),
+        training=lambda wildcards: canonical(variant_training(config, wildcards.variant)),
     threads: MODEL_THREADS
     resources:
-        gpu=config["training"]["distributed"]["processes_per_node"] if config["training"]["gpus"] else 0,
+        gpu=TRAINING_GPUS,
     log:
         "logs/train/{variant}.log",
     benchmark:

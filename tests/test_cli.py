@@ -28,6 +28,7 @@ def write_corpus_with_bad_files(root):
 def config_for(corpus_root) -> dict:
     config = yaml.safe_load((Path(__file__).resolve().parents[1] / "config.yaml").read_text())
     del config["demo_corpus"]
+    config["evaluation"]["benchmarks"] = {}  # the demo benchmarks come with the demo corpus
     config["corpora"] = {"esc": {"reader": "esc50", "root": str(corpus_root)}}
     return config
 

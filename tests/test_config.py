@@ -5,14 +5,18 @@ import yaml
 
 from balsa_core.config import (
     ConfigError,
+    configured_evaluations,
+    evaluation_input_files,
     generation_params,
     load_config,
     pair_sets,
     samples_per_seed,
     single_audio_sets,
     trained_samples_per_seed,
+    unconfigured_evaluations,
     validate_config,
 )
+from balsa_core.evaluation.registry import EVALUATIONS
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -67,6 +71,7 @@ def test_demo_roots_need_no_directory_when_the_demo_writes_them(tmp_path):
     validate_config(default_config(), base_dir=tmp_path)
     config = default_config()
     del config["demo_corpus"]
+    config["evaluation"]["benchmarks"] = {}  # the demo benchmarks come with the demo corpus
     with pytest.raises(ConfigError, match="directory not found: data/demo/esc50"):
         validate_config(config, base_dir=tmp_path)
 
@@ -168,3 +173,38 @@ def test_generation_params_hold_only_what_a_set_depends_on():
 def test_load_config_missing_file(tmp_path):
     with pytest.raises(ConfigError, match="config file not found"):
         load_config(tmp_path / "nope.yaml")
+
+
+@pytest.mark.parametrize(
+    ("evaluation", "entry", "message"),
+    [
+        (
+            "nonspeech7k",
+            {"files": ["no/such/metadata.csv"], "audio_dir": "no/such/test"},
+            r"evaluation\.benchmarks\.nonspeech7k\.files: not found: no/such/metadata\.csv",
+        ),
+        (
+            "cochlscene",
+            {"files": ["tests"], "audio_dir": "tests", "options": {"clips_per_class": 5}},
+            r"evaluation\.benchmarks\.cochlscene\.options: unknown option\(s\) \['clips_per_class'\]",
+        ),
+        ("edansa", {"files": ["tests"]}, r"'evaluation\.benchmarks\.edansa' is missing 'audio_dir'|audio_dir"),
+        ("vggsound", {"files": ["tests"], "audio_dir": "tests"}, r"unknown key 'evaluation\.benchmarks\.vggsound'"),
+    ],
+)
+def test_benchmark_problems_are_named(evaluation, entry, message):
+    config = default_config()
+    config["evaluation"]["benchmarks"][evaluation] = entry
+    with pytest.raises(ConfigError, match=message):
+        validate_config(config, base_dir=REPO)
+
+
+def test_evaluations_run_and_left_out_follow_the_benchmarks_configured():
+    config = validate_config(default_config(), base_dir=REPO)
+    run = configured_evaluations(config)
+    left_out = unconfigured_evaluations(config)
+    assert set(run) | set(left_out) == set(EVALUATIONS) and not set(run) & set(left_out)
+    assert {"hallucination", "instruction_following", "clotho_aqa"} <= set(run)
+    assert left_out["edansa"].startswith("not configured (evaluation.benchmarks.edansa")
+    assert evaluation_input_files(config, "synonym_hypernym")[0] == "data/demo/audiocaps/test.csv"
+    assert evaluation_input_files(config, "hallucination") == []

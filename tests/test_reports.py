@@ -7,70 +7,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from balsa_core.evaluation.metrics import yes_no_metrics
-from balsa_core.reports import (
-    TABLE4_COLUMNS,
-    epoch_boundaries,
-    plot_loss_curve,
-    plot_table4,
-    smoothed,
-    table4,
-)
-
-
-def metric_row(model: str, **overrides: float) -> dict:
-    metrics = {
-        "acc": 61.23456,
-        "f1_yes": 70.0,
-        "f1_no": 45.555,
-        "f1_weighted": 58.004,
-        "yes_rate": 80.0,
-        "unparsed": 1.005,
-    }
-    return {"model": model, **metrics, **overrides}
-
-
-def test_table4_columns_order_and_rounding() -> None:
-    table = table4([metric_row("LISTEN"), metric_row("Qwen2-Audio", acc=50.0)])
-    assert list(table.columns) == TABLE4_COLUMNS
-    assert list(table["model"]) == ["LISTEN", "Qwen2-Audio"]
-    assert table.loc[0, "hallucination_acc"] == 61.23
-    assert table.loc[0, "hallucination_f1_no"] == 45.56
-    assert table.loc[0, "hallucination_f1_weighted"] == 58.0
-    assert table.loc[1, "hallucination_acc"] == 50.0
-
-
-def test_table4_accepts_yes_no_metrics_rows() -> None:
-    metrics = yes_no_metrics(["yes", "no", "no"], ["yes", "yes", None])
-    table = table4([{"model": "baseline", **metrics}])
-    assert table.loc[0, "hallucination_yes_rate"] == 66.67
-    assert table.loc[0, "hallucination_unparsed"] == 33.33
-
-
-def test_table4_row_missing_a_metric_is_an_error() -> None:
-    row = metric_row("broken")
-    del row["f1_no"]
-    with pytest.raises(ValueError, match="f1_no"):
-        table4([metric_row("fine"), row])
+from balsa_core.reports import epoch_boundaries, plot_loss_curve, smoothed
 
 
 def png_size(path: Path) -> tuple[int, int]:
     assert path.stat().st_size > 0
     height, width = matplotlib.image.imread(path).shape[:2]
     return width, height
-
-
-@pytest.mark.parametrize("model_count", [1, 3, 8])
-def test_plot_table4_writes_a_1200_by_600_png(tmp_path: Path, model_count: int) -> None:
-    table = table4([metric_row(f"model {index}", acc=10.0 * index) for index in range(model_count)])
-    path = tmp_path / "figures" / "table4.png"
-    plot_table4(table, path)
-    assert png_size(path) == (1200, 600)
-
-
-def test_plot_table4_of_no_models_is_an_error(tmp_path: Path) -> None:
-    with pytest.raises(ValueError):
-        plot_table4(table4([]), tmp_path / "empty.png")
 
 
 def loss_log(points: int, with_epoch: bool) -> pd.DataFrame:

@@ -10,7 +10,7 @@ from typing import Any
 
 import torch
 
-from balsa_core.backbones import load_llm
+from balsa_core.backbones import inference_device, load_llm
 from balsa_core.generation.backend import Completion, SamplingSettings
 from balsa_core.prompts import render_chat
 
@@ -23,7 +23,11 @@ class TransformersBackend:
     def __init__(self, model_path: str, batch_size: int = 16) -> None:
         self.model_name = model_path
         self.batch_size = batch_size
-        self.model, self.tokenizer = load_llm(model_path)
+        device = inference_device()
+        self.model, self.tokenizer = load_llm(
+            model_path, dtype=torch.bfloat16 if device.type == "cuda" else torch.float32
+        )
+        self.model.to(device)
         self.tokenizer.padding_side = "left"
 
     @property
@@ -49,7 +53,9 @@ class TransformersBackend:
 
     @torch.inference_mode()
     def _generate_batch(self, prompts: list[str], settings: SamplingSettings) -> list[Completion]:
-        batch = self.tokenizer(prompts, return_tensors="pt", padding=True, add_special_tokens=False)
+        batch = self.tokenizer(prompts, return_tensors="pt", padding=True, add_special_tokens=False).to(
+            self.model.device
+        )
         sampling = settings.temperature > 0
         output = self.model.generate(
             **batch,

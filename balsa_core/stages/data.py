@@ -7,20 +7,19 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from balsa_core.demo_benchmarks import write_demo_benchmarks
 from balsa_core.demo_corpus import DemoCorpusConfig, generate_demo_corpus
-from balsa_core.evaluation.hallucination import build_hallucination_items
 from balsa_core.hygiene import HygieneSettings, apply_hygiene
 from balsa_core.metadata import read_metadata, write_metadata, write_rejects
 from balsa_core.pairs import PairingConfig, make_pairs
 from balsa_core.readers import read_corpus
-from balsa_core.reports import generation_quality_table, plot_table4, table4
+from balsa_core.reports import generation_quality_table
 from balsa_core.summary import data_summary
 
 log = logging.getLogger(__name__)
@@ -29,6 +28,12 @@ log = logging.getLogger(__name__)
 def demo_corpus(settings: Mapping[str, Any], out_dir: Path) -> None:
     summary = generate_demo_corpus(DemoCorpusConfig(**settings), out_dir)
     log.info("demo corpus: %s", summary)
+
+
+def demo_benchmarks(demo_dir: Path, out_dir: Path, seed: int) -> None:
+    written = write_demo_benchmarks(demo_dir, out_dir, seed)
+    for benchmark, paths in written.items():
+        log.info("demo benchmark %s: %s", benchmark, ", ".join(str(path) for path in paths))
 
 
 def metadata(
@@ -45,62 +50,6 @@ def metadata(
     )  # fmt: skip
     for reject in result.rejects.itertuples():
         log.warning("%s: rejected %s (%s): %s", name, reject.audio_path, reject.source, reject.reason)
-
-
-def held_out_clips(
-    metadata_paths: Sequence[Path], truth_csv: Path | None
-) -> tuple[pd.DataFrame, list[str], list[list[str]]]:
-    """Test-split clips with their true tags, the tag vocabulary negatives are drawn from, and
-    every clip's tags (the frequencies popular and adversarial sampling rank by).
-
-    Tags come from the metadata, or, for the demo, from the generator's ground truth (its
-    captioned clips carry no tags in the AudioCaps layout, as in the real corpus).
-    """
-    frame = pd.concat([read_metadata(path) for path in metadata_paths], ignore_index=True)
-    clips = frame.drop_duplicates("clip_id")[["clip_id", "split", "audio_path", "tags"]].reset_index(drop=True)
-    if truth_csv is not None:
-        truth = pd.read_csv(truth_csv)
-        by_path = {
-            os.path.normpath(truth_csv.parent / rel): tags.split(";")
-            for rel, tags in zip(truth["audio_path"], truth["tags"])
-        }
-        clips["tags"] = [by_path.get(os.path.normpath(path), []) for path in clips["audio_path"]]
-    vocabulary = sorted({tag for tags in clips["tags"] for tag in tags})
-    test = clips[(clips["split"] == "test") & clips["tags"].map(bool)].reset_index(drop=True)
-    return test[["clip_id", "audio_path", "tags"]], vocabulary, list(clips["tags"])
-
-
-def build_hallucination(
-    metadata_paths: Sequence[Path], truth_csv: Path | None, settings: Mapping[str, Any], out_path: Path
-) -> None:
-    clips, vocabulary, corpus_tags = held_out_clips(metadata_paths, truth_csv)
-    if "max_clips" in settings:
-        clips = clips.iloc[: settings["max_clips"]]
-    items = build_hallucination_items(
-        clips,
-        vocabulary,
-        settings["negatives_per_clip"],
-        settings["seed"],
-        sampling=settings["sampling"],
-        corpus_tags=corpus_tags,
-    )
-    out_path.parent.mkdir(parents=True, exist_ok=True)
-    items.to_parquet(out_path, index=False)
-    log.info(
-        "hallucination benchmark: %d questions on %d held-out clips, %d tags", len(items), len(clips), len(vocabulary)
-    )
-
-
-def report_table4(metric_paths: Sequence[Path], out_csv: Path, out_png: Path) -> None:
-    rows = []
-    for path in metric_paths:
-        metrics = json.loads(Path(path).read_text())
-        metrics.pop("questions")
-        rows.append(metrics)
-    table = table4(rows)
-    out_csv.parent.mkdir(parents=True, exist_ok=True)
-    table.to_csv(out_csv, index=False)
-    plot_table4(table, out_png)
 
 
 def summarize_data(metadata_paths: Sequence[Path], samples_per_seed: Mapping[str, int], out_csv: Path) -> None:

@@ -23,8 +23,9 @@ import torch.distributed as dist
 
 from balsa_core.adapter import AdapterConfig, QFormerAdapter
 from balsa_core.audio_llm import ADAPTER_WEIGHTS, AudioLLM, AudioLLMSpec, load_adapter
-from balsa_core.backbones import ModelManifest, load_encoder, load_llm, prepare_model
-from balsa_core.evaluation.probing import answer_with_audio, answer_with_text, score_answers
+from balsa_core.backbones import ModelManifest, inference_device, load_encoder, load_llm, prepare_model
+from balsa_core.evaluation.answering import answer_with_audio, answer_with_text
+from balsa_core.evaluation.suite import evaluation_metrics, score_replies
 from balsa_core.features import FeatureStore, cache_features
 from balsa_core.generation import SamplingSettings, make_backend
 from balsa_core.generation.target_sets import TargetSet, read_questions, requests_for
@@ -88,11 +89,20 @@ def generate(
 
 
 def features(metadata_path: Path, encoder_manifest: Path, settings: Mapping[str, Any], out_index: Path) -> None:
+    _cache_clips(read_metadata(metadata_path), encoder_manifest, settings, out_index)
+
+
+def evaluation_features(items_path: Path, encoder_manifest: Path, settings: Mapping[str, Any], out_index: Path) -> None:
+    """Cache the features of every clip an evaluation asks about; unreadable audio is reported and skipped."""
+    _cache_clips(pd.read_parquet(items_path), encoder_manifest, settings, out_index)
+
+
+def _cache_clips(clips: pd.DataFrame, encoder_manifest: Path, settings: Mapping[str, Any], out_index: Path) -> None:
     encoder_path = ModelManifest.read(encoder_manifest).path
     encoder, feature_extractor = load_encoder(encoder_path)
     cache_features(
-        read_metadata(metadata_path)[["clip_id", "audio_path", "offset_s", "duration_s"]],
-        encoder,
+        clips[["clip_id", "audio_path", "offset_s", "duration_s"]],
+        encoder.to(inference_device()),
         feature_extractor,
         layers=settings["layers"],
         out_dir=out_index.parent,
@@ -136,7 +146,7 @@ def train(
         num_encoder_layers=len(layers),
         **adapter_settings,
     )
-    settings = {key: value for key, value in training_settings.items() if key not in ("distributed", "gpus")}
+    settings = {key: value for key, value in training_settings.items() if key != "distributed"}
     config = TrainingConfig(**settings)
     torch.manual_seed(config.seed)
     adapter = QFormerAdapter(adapter_config)
@@ -218,41 +228,61 @@ def _remove_other_runs(checkpoints: Path, keep: str) -> None:
             shutil.rmtree(run, ignore_errors=True)
 
 
-def evaluate_hallucination(
+def evaluate(
+    evaluation: str,
     items_path: Path,
     model: str,
     adapter_dir: Path | None,
-    feature_indexes: Sequence[Path],
+    feature_index: Path | None,
     llm_manifest: Path,
     prompts: Mapping[str, Any],
-    settings: Mapping[str, Any],
+    answering: Mapping[str, Any],
     out_answers: Path,
     out_metrics: Path,
 ) -> None:
-    """Answer every probing question with one model: a trained adapter, or the text ceiling."""
+    """Ask every item of one evaluation to one model (a trained adapter, or the text-only
+    backbone reading each clip's description) and score the replies."""
     items = pd.read_parquet(items_path)
+    max_new_tokens = answering[
+        "instruction_max_new_tokens" if evaluation == "instruction_following" else "max_new_tokens"
+    ]
     if adapter_dir is None:
+        askable = items["description"].notna()
+        skip_reason = "no text description of the clip"
+    else:
+        store = FeatureStore([feature_index])
+        askable = items["clip_id"].map(store.__contains__).astype(bool)
+        skip_reason = "audio missing or unreadable"
+    asked = items[askable].reset_index(drop=True)
+    for clip in items.loc[~askable, "audio_path"].unique()[:20]:
+        log.warning("%s: skipping the items of %s (%s)", evaluation, clip, skip_reason)
+    if asked.empty:
+        replies: list[str] = []
+    elif adapter_dir is None:
         backend = make_backend(
-            {"type": "transformers", "batch_size": settings["batch_size"]}, ModelManifest.read(llm_manifest).path
+            {"type": "transformers", "batch_size": answering["batch_size"]}, ModelManifest.read(llm_manifest).path
         )
-        answers = answer_with_text(
-            backend, _template(prompts), items, settings["max_new_tokens"], settings["answer_instruction"]
+        replies = answer_with_text(
+            backend, _template(prompts), list(asked["description"]), list(asked["prompt"]), max_new_tokens
         )
     else:
         audio_llm, _ = AudioLLM.from_pretrained(adapter_dir, with_encoder=False)
-        answers = answer_with_audio(
-            audio_llm,
-            items,
-            FeatureStore(feature_indexes),
-            settings["batch_size"],
-            settings["max_new_tokens"],
-            settings["answer_instruction"],
+        replies = answer_with_audio(
+            audio_llm, list(asked["clip_id"]), list(asked["prompt"]), store, answering["batch_size"], max_new_tokens
         )
-    scored, metrics = score_answers(items, answers)
+    scored = score_replies(asked, replies)
+    metrics = {
+        "evaluation": evaluation,
+        "model": model,
+        "items": len(items),
+        "answered": len(scored),
+        "skipped": {skip_reason: int((~askable).sum())},
+        **evaluation_metrics(scored),
+    }
     out_answers.parent.mkdir(parents=True, exist_ok=True)
     scored.to_parquet(out_answers, index=False)
-    out_metrics.write_text(json.dumps({"model": model, "questions": len(scored), **metrics}, indent=2) + "\n")
-    log.info("%s: %s", model, metrics)
+    out_metrics.write_text(json.dumps(metrics, indent=2) + "\n")
+    log.info("%s / %s: %s", evaluation, model, metrics["overall"])
 
 
 def ask(adapter_dir: Path, audio_paths: Sequence[Path], question: str, max_new_tokens: int = 128) -> str:

@@ -63,16 +63,21 @@ LOADERS: dict[str, Callable[..., pd.DataFrame]] = {
 }
 
 
-def load_benchmark(name: str, paths: Paths, audio_dir: PathArg | None, **options) -> pd.DataFrame:
-    """Load benchmark ``name`` (a key of LOADERS); unknown names and options are errors that list the known ones."""
+def loader_options(name: str) -> list[str]:
+    """The keyword options benchmark ``name``'s loader takes."""
     if name not in LOADERS:
         raise ValueError(f"unknown benchmark {name!r}; known benchmarks: {sorted(LOADERS)}")
-    loader = LOADERS[name]
-    known = [
+    return [
         parameter.name
-        for parameter in inspect.signature(loader).parameters.values()
+        for parameter in inspect.signature(LOADERS[name]).parameters.values()
         if parameter.kind is inspect.Parameter.KEYWORD_ONLY
     ]
+
+
+def load_benchmark(name: str, paths: Paths, audio_dir: PathArg | None, **options) -> pd.DataFrame:
+    """Load benchmark ``name`` (a key of LOADERS); unknown names and options are errors that list the known ones."""
+    known = loader_options(name)
+    loader = LOADERS[name]
     unknown = sorted(set(options) - set(known))
     if unknown:
         raise ValueError(f"benchmark {name!r}: unknown option(s) {unknown}; known options: {sorted(known)}")
@@ -94,6 +99,7 @@ __all__ = [
     "load_audio_entailment",
     "load_audio_hallucination",
     "load_benchmark",
+    "loader_options",
     "load_clotho_aqa",
     "load_cochlscene",
     "load_edansa",

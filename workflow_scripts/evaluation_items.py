@@ -1,12 +1,14 @@
 from pathlib import Path
 
 from balsa_core.logs import workflow_job
-from balsa_core.stages import data as stages
+from balsa_core.stages import evaluation as stages
 
 with workflow_job(snakemake):
-    stages.build_hallucination(
+    stages.evaluation_items(
+        evaluation=snakemake.wildcards.evaluation,
+        benchmark=snakemake.params.benchmark,
+        settings=snakemake.params.settings,
         metadata_paths=[Path(path) for path in snakemake.input.metadata],
         truth_csv=Path(snakemake.input.truth[0]) if snakemake.input.truth else None,
-        settings=snakemake.params.settings,
         out_path=Path(snakemake.output[0]),
     )

@@ -4,6 +4,5 @@ from balsa_core.logs import workflow_job
 from balsa_core.stages import data as stages
 
 with workflow_job(snakemake):
-    stages.report_table4(
-        [Path(path) for path in snakemake.input], Path(snakemake.output.table), Path(snakemake.output.plot)
-    )
+    truth = Path(snakemake.input.truth)
+    stages.demo_benchmarks(truth.parent, truth.parent / "benchmarks", snakemake.params.seed)

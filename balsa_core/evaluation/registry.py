@@ -1,0 +1,84 @@
+"""Which evaluations the tables hold and which metric fills which column.
+
+Kept free of heavy imports: the workflow reads it while parsing the Snakefile.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+TABLE4 = "table4"
+TABLE5 = "table5"
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """One evaluation of the tables: ``loader`` reads its released files (None: built here)."""
+
+    name: str
+    loader: str | None
+    title: str
+
+
+EVALUATIONS: dict[str, Evaluation] = {
+    evaluation.name: evaluation
+    for evaluation in (
+        Evaluation("edansa", "edansa", "EDANSA-2019"),
+        Evaluation("clotho_aqa", "clotho_aqa", "Clotho-AQA"),
+        Evaluation("cochlscene", "cochlscene", "CochlScene"),
+        Evaluation("nonspeech7k", "nonspeech7k", "Nonspeech7k"),
+        # The released files when configured, else POPE-style items from held-out tagged clips.
+        Evaluation("hallucination", "audio_hallucination", "Audio hallucination"),
+        Evaluation("synonym_hypernym", None, "Synonym-Hypernym"),
+        Evaluation("sakura", "sakura", "SAKURA"),
+        Evaluation("mmau", "mmau", "MMAU test-mini (sound)"),
+        Evaluation("audio_entailment_clotho", "audio_entailment", "Audio entailment (Clotho)"),
+        Evaluation("audio_entailment_audiocaps", "audio_entailment", "Audio entailment (AudioCaps)"),
+        Evaluation("instruction_following", None, "Instruction following (closed-ended)"),
+    )
+}
+# Built from the held-out clips of the training corpora, so always available.
+ALWAYS_AVAILABLE = ("hallucination", "instruction_following")
+
+
+@dataclass(frozen=True)
+class Column:
+    """A table column: ``metric`` of ``evaluation`` over all items, or over one ``subset``."""
+
+    name: str
+    table: str
+    evaluation: str
+    metric: str
+    subset: str | None = None
+
+
+COLUMNS: tuple[Column, ...] = (
+    Column("edansa_f1", TABLE4, "edansa", "f1_weighted"),
+    Column("clotho_aqa_acc", TABLE4, "clotho_aqa", "acc"),
+    Column("cochlscene_f1", TABLE4, "cochlscene", "f1_weighted"),
+    Column("nonspeech7k_f1", TABLE4, "nonspeech7k", "f1_weighted"),
+    Column("hallucination_acc", TABLE4, "hallucination", "acc"),
+    Column("hallucination_f1_yes", TABLE4, "hallucination", "f1_yes"),
+    Column("hallucination_f1_no", TABLE4, "hallucination", "f1_no"),
+    Column("hallucination_f1_weighted", TABLE4, "hallucination", "f1_weighted"),
+    Column("hallucination_yes_rate", TABLE4, "hallucination", "yes_rate"),
+    Column("hallucination_unparsed", TABLE4, "hallucination", "unparsed"),
+    Column("synonym_hypernym_precision", TABLE5, "synonym_hypernym", "precision_weighted"),
+    Column("synonym_hypernym_recall", TABLE5, "synonym_hypernym", "recall_weighted"),
+    Column("synonym_hypernym_f1", TABLE5, "synonym_hypernym", "f1_weighted"),
+    Column("sakura_acc", TABLE5, "sakura", "acc"),
+    Column("sakura_single_hop_acc", TABLE5, "sakura", "acc", "single"),
+    Column("sakura_multi_hop_acc", TABLE5, "sakura", "acc", "multi"),
+    Column("mmau_acc", TABLE5, "mmau", "acc"),
+    Column("entailment_clotho_acc", TABLE5, "audio_entailment_clotho", "acc"),
+    Column("entailment_audiocaps_acc", TABLE5, "audio_entailment_audiocaps", "acc"),
+    Column("if_close", TABLE5, "instruction_following", "if_rate"),
+)
+# Speech-IFEval's open-ended half needs an LLM judge; the rate averages the halves measured.
+IF_COLUMNS = ("if_close", "if_open", "if_rate", "if_forgetting_rate")
+IF_OPEN_NOTE = "if_open: open-ended instructions need an LLM judge and are not run; if_rate is the closed-ended rate"
+
+
+def table_columns(table: str) -> list[str]:
+    names = [column.name for column in COLUMNS if column.table == table]
+    return names + [name for name in IF_COLUMNS if name not in names] if table == TABLE5 else names

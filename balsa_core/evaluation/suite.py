@@ -1,0 +1,150 @@
+"""The evaluation suite of the papers' Tables IV and V: which evaluations exist, how their items
+are asked, how replies are scored, and which metric fills which table column.
+
+An evaluation's items (``ITEM_COLUMNS`` of the loaders, plus ``clip_id`` and ``description``)
+become prompts with :func:`prepare_items`: multiple-choice options are shuffled with a fixed
+seed and lettered, and each question type gets its answer instruction. :func:`score_replies`
+reads each reply back (yes/no, option letter or text, open word, or a format constraint) and
+:func:`evaluation_metrics` turns the scored items into percentages through scikit-learn, over
+all items and per subset. A reply the parser cannot read is wrong and is also counted as
+``unparsed``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import pandas as pd
+
+from balsa_core.evaluation.answers import (
+    OPTION_LETTERS,
+    format_options,
+    parse_open,
+    parse_option,
+    parse_yes_no,
+    shuffle_options,
+)
+from balsa_core.evaluation.instruction_following import Constraint
+from balsa_core.evaluation.metrics import classification_metrics
+from balsa_core.evaluation.registry import Column
+
+INSTRUCTION = "instruction"  # the question type of instruction-following items
+
+
+@dataclass(frozen=True)
+class AnswerInstructions:
+    """Text appended to each question type's prompt (empty: the bare question, as the papers ask)."""
+
+    yes_no: str = ""
+    multiple_choice: str = ""
+    open: str = ""
+
+    def for_type(self, question_type: str) -> str:
+        return {"yes_no": self.yes_no, "multiple_choice": self.multiple_choice, "open": self.open}.get(
+            question_type, ""
+        )
+
+
+def prepare_items(items: pd.DataFrame, instructions: AnswerInstructions, shuffle_seed: int) -> pd.DataFrame:
+    """Add ``options`` (shuffled choices), ``gold`` (option letter, yes/no or open answer) and ``prompt``.
+
+    Instruction-following items (question_type ``instruction``) are asked as they are; their
+    gold is the constraint they must satisfy.
+    """
+    options, golds, prompts = [], [], []
+    for item in items.itertuples(index=False):
+        # Released questions may carry stray line breaks; an instruction item's constraint text
+        # is kept verbatim (its bullet example is laid out on lines).
+        question = str(item.question) if item.question_type == INSTRUCTION else " ".join(str(item.question).split())
+        if item.question_type == "multiple_choice":
+            shuffled, letter = shuffle_options(list(item.choices), item.answer, shuffle_seed, item.item_id)
+            body = f"{question}\n{format_options(shuffled)}"
+            options.append(shuffled)
+            golds.append(letter)
+        else:
+            body = question
+            options.append([])
+            golds.append(str(item.answer))
+        instruction = instructions.for_type(item.question_type)
+        prompts.append(f"{body}\n{instruction}" if instruction else body)
+    return items.assign(options=options, gold=golds, prompt=prompts)
+
+
+def score_replies(items: pd.DataFrame, replies: Sequence[str | None]) -> pd.DataFrame:
+    """The prepared items with ``reply``, ``parsed`` (None when unreadable) and ``correct``."""
+    if len(replies) != len(items):
+        raise ValueError(f"{len(replies)} replies for {len(items)} items")
+    parsed, correct = [], []
+    for item, reply in zip(items.itertuples(index=False), replies):
+        kind = item.question_type
+        if kind == "yes_no":
+            answer = parse_yes_no(reply)
+        elif kind == "multiple_choice":
+            index = parse_option(reply, list(item.options))
+            answer = None if index is None else str(item.options[index])
+        elif kind == "open":
+            answer = str(item.gold) if parse_open(reply, item.gold) else ""
+        elif kind == INSTRUCTION:
+            answer = "followed" if Constraint.from_json(item.constraint_kind, item.constraint).check(reply) else ""
+        else:
+            raise ValueError(f"item {item.item_id!r}: unknown question type {kind!r}")
+        parsed.append(answer)
+        correct.append(answer is not None and answer == _gold_text(item))
+    return items.assign(reply=list(replies), parsed=parsed, correct=correct)
+
+
+def _gold_text(item) -> str:
+    if item.question_type == "multiple_choice":
+        return _gold_option(item.options, item.gold)
+    if item.question_type == INSTRUCTION:
+        return "followed"
+    return str(item.gold)
+
+
+def _gold_option(options: Sequence[str], letter: str) -> str:
+    """The text of the correct option, as the letter ``prepare_items`` gave it points at: the
+    answer may name its choice loosely or by index, which ``shuffle_options`` accepts."""
+    return str(options[OPTION_LETTERS.index(letter)])
+
+
+def evaluation_metrics(scored: pd.DataFrame) -> dict[str, object]:
+    """Metrics over all scored items (``overall``) and per non-empty subset (``subsets``)."""
+    subsets = {
+        str(subset): _metrics(group)
+        for subset, group in scored.groupby("subset", sort=True)
+        if str(subset) and scored["subset"].nunique() > 1
+    }
+    return {"overall": _metrics(scored), "subsets": subsets}
+
+
+def _metrics(scored: pd.DataFrame) -> dict[str, float]:
+    """Accuracy and unparsed share always; the class metrics when every item has the same
+    closed answer set (yes/no, or options: each distinct option text is a class)."""
+    if scored.empty:
+        return {}
+    kinds = set(scored["question_type"])
+    if kinds == {INSTRUCTION}:
+        return {"if_rate": 100.0 * float(scored["correct"].mean())}
+    parsed = [None if _unreadable(value) else value for value in scored["parsed"]]
+    if kinds == {"yes_no"}:
+        return classification_metrics(list(scored["gold"]), parsed, ["yes", "no"])
+    if kinds == {"multiple_choice"}:
+        classes = sorted({str(option) for options in scored["options"] for option in options})
+        gold = [_gold_option(options, letter) for options, letter in zip(scored["options"], scored["gold"])]
+        return classification_metrics(gold, parsed, classes)
+    closed = scored["question_type"].isin(["yes_no", "multiple_choice"])
+    unparsed = sum(value is None for value, is_closed in zip(parsed, closed) if is_closed)
+    return {"acc": 100.0 * float(scored["correct"].mean()), "unparsed": 100.0 * unparsed / len(scored)}
+
+
+def _unreadable(value: object) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def metric_value(metrics: Mapping[str, object], column: Column) -> float | None:
+    """The column's value from an evaluation's metrics, or None when it was not measured."""
+    scope = metrics.get("overall", {}) if column.subset is None else metrics.get("subsets", {}).get(column.subset, {})
+    value = scope.get(column.metric) if isinstance(scope, Mapping) else None
+    return None if value is None else float(value)

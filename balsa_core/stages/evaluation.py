@@ -1,0 +1,252 @@
+"""Evaluation stages that read and write tables only: each evaluation's items, and Tables IV and V.
+
+Items come from an evaluation's released files (through its loader), or are built here from
+the held-out (test-split) clips of the training corpora: the POPE-style hallucination items
+when no released files are configured, and the instruction-following items. Every item gets a
+``clip_id`` (its feature-cache key), a ``description`` of its clip for the text-only backbone
+when the training metadata knows the clip, and its prompt (see ``suite.prepare_items``).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from balsa_core.evaluation.hallucination import build_hallucination_items
+from balsa_core.evaluation.instruction_following import build_if_items
+from balsa_core.evaluation.loaders import load_benchmark
+from balsa_core.evaluation.loaders.common import ITEM_COLUMNS
+from balsa_core.evaluation.registry import EVALUATIONS, TABLE4, TABLE5
+from balsa_core.evaluation.suite import INSTRUCTION, AnswerInstructions, prepare_items
+from balsa_core.evaluation.synonym_hypernym import build_synonym_hypernym_items
+from balsa_core.evaluation.tables import details_table, results_table
+from balsa_core.metadata import read_metadata
+from balsa_core.ontology import load_ontology
+from balsa_core.readers.audiocaps import find_audio
+from balsa_core.readers.audioset import read_segments
+from balsa_core.reports import plot_results_table
+
+log = logging.getLogger(__name__)
+
+CLIP_COLUMNS = ["clip_id", "offset_s", "duration_s", "description"]
+
+
+def evaluation_items(
+    evaluation: str,
+    benchmark: Mapping[str, Any] | None,
+    settings: Mapping[str, Any],
+    metadata_paths: Sequence[Path],
+    truth_csv: Path | None,
+    out_path: Path,
+) -> None:
+    """Write the prepared items of ``evaluation``; ``benchmark`` is its entry under
+    ``evaluation.benchmarks`` (None: built from held-out clips), ``settings`` the ``evaluation`` config."""
+    clips = known_clips(metadata_paths, truth_csv)
+    if evaluation == "instruction_following":
+        items = instruction_items(held_out(clips, settings["instruction_following"]), settings["instruction_following"])
+    elif evaluation == "hallucination" and benchmark is None:
+        items = generated_hallucination_items(
+            held_out(clips, settings["hallucination"]), clips, settings["hallucination"]
+        )
+    elif evaluation == "synonym_hypernym":
+        items = synonym_hypernym_items(benchmark)
+    else:
+        loader = EVALUATIONS[evaluation].loader
+        items = load_benchmark(loader, benchmark["files"], benchmark["audio_dir"], **benchmark.get("options", {}))
+    if benchmark and "max_items" in benchmark:
+        items = subsample(items, benchmark["max_items"], benchmark.get("seed", 0))
+    items = with_clip_columns(items, clips)
+    prompting = settings["prompting"]
+    instructions = AnswerInstructions(
+        yes_no=prompting["yes_no_instruction"],
+        multiple_choice=prompting["choice_instruction"],
+        open=prompting["open_instruction"],
+    )
+    prepared = prepare_items(items.reset_index(drop=True), instructions, prompting["shuffle_seed"])
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    prepared.to_parquet(out_path, index=False)
+    described = int(prepared["description"].notna().sum())
+    log.info(
+        "%s: %d items on %d clips (%d described for the text-only backbone); types %s",
+        evaluation,
+        len(prepared),
+        prepared["clip_id"].nunique(),
+        described,
+        prepared["question_type"].value_counts().to_dict(),
+    )
+
+
+def known_clips(metadata_paths: Sequence[Path], truth_csv: Path | None) -> pd.DataFrame:
+    """Every clip of the training corpora with its split, window, tags and a text description
+    (its tags, else its first caption), keyed by the normalised audio path as well.
+
+    The demo's captioned clips carry no tags in the AudioCaps layout (as in the real corpus),
+    so the generator's ground truth gives their tags.
+    """
+    frame = pd.concat([read_metadata(path) for path in metadata_paths], ignore_index=True)
+    first = frame.drop_duplicates("clip_id").reset_index(drop=True)
+    if truth_csv is not None:
+        truth = pd.read_csv(truth_csv)
+        by_path = {
+            os.path.normpath(truth_csv.parent / rel): tags.split(";")
+            for rel, tags in zip(truth["audio_path"], truth["tags"])
+        }
+        first["tags"] = [
+            by_path.get(os.path.normpath(path), list(tags)) for path, tags in zip(first["audio_path"], first["tags"])
+        ]
+    first["tags"] = first["tags"].map(list)
+    first["description"] = [", ".join(tags) if tags else text for tags, text in zip(first["tags"], first["seed_text"])]
+    first["path_key"] = first["audio_path"].map(os.path.normpath)
+    return first[["clip_id", "split", "audio_path", "path_key", "offset_s", "duration_s", "tags", "description"]]
+
+
+def held_out(clips: pd.DataFrame, settings: Mapping[str, Any]) -> pd.DataFrame:
+    test = clips[(clips["split"] == "test") & clips["tags"].map(bool)].reset_index(drop=True)
+    return test.iloc[: settings["max_clips"]] if "max_clips" in settings else test
+
+
+def generated_hallucination_items(test: pd.DataFrame, clips: pd.DataFrame, settings: Mapping[str, Any]) -> pd.DataFrame:
+    """POPE-style yes/no items from held-out tagged clips, in the item schema."""
+    vocabulary = sorted({tag for tags in clips["tags"] for tag in tags})
+    probes = build_hallucination_items(
+        test[["clip_id", "audio_path", "tags"]],
+        vocabulary,
+        settings["negatives_per_clip"],
+        settings["seed"],
+        sampling=settings["sampling"],
+        corpus_tags=list(clips["tags"]),
+    )
+    return pd.DataFrame(
+        {
+            "item_id": "hallucination|" + probes["item_id"].astype(str),
+            "benchmark": "hallucination",
+            "subset": settings["sampling"],
+            "audio_path": probes["audio_path"],
+            "question": probes["question"],
+            "choices": [[] for _ in range(len(probes))],
+            "answer": probes["label"],
+            "question_type": "yes_no",
+            "clip_id": probes["clip_id"],
+            "object": probes["object"],
+        }
+    )
+
+
+def instruction_items(test: pd.DataFrame, settings: Mapping[str, Any]) -> pd.DataFrame:
+    """Each held-out clip with a base prompt (in turn) and rule-checkable format constraints."""
+    base_prompts = settings["base_prompts"]
+    prompts = [base_prompts[i % len(base_prompts)] for i in range(len(test))]
+    constrained = build_if_items(prompts, settings.get("kinds"), settings["per_prompt"], settings["seed"])
+    clip_of = constrained["item_id"].map(lambda item_id: int(item_id.split("-")[1]))
+    return pd.DataFrame(
+        {
+            "item_id": "instruction_following|" + constrained["item_id"],
+            "benchmark": "instruction_following",
+            "subset": constrained["constraint_kind"],
+            "audio_path": test["audio_path"].to_numpy()[clip_of],
+            "question": constrained["prompt"],
+            "choices": [[] for _ in range(len(constrained))],
+            "answer": constrained["constraint"],
+            "question_type": INSTRUCTION,
+            "clip_id": test["clip_id"].to_numpy()[clip_of],
+            "constraint_kind": constrained["constraint_kind"],
+            "constraint": constrained["constraint"],
+        }
+    )
+
+
+def synonym_hypernym_items(benchmark: Mapping[str, Any]) -> pd.DataFrame:
+    """Yes/no synonym and hypernym items on AudioCaps clips labelled through AudioSet."""
+    clips = audiocaps_clips_with_labels(
+        Path(benchmark["captions"]), Path(benchmark["labels"]), Path(benchmark["audio_dir"])
+    )
+    synonyms = json.loads(Path(benchmark["synonyms"]).read_text()) if benchmark.get("synonyms") else None
+    return build_synonym_hypernym_items(
+        clips, load_ontology(benchmark["ontology"]), synonyms, benchmark["negatives_per_clip"], benchmark.get("seed", 0)
+    )
+
+
+def audiocaps_clips_with_labels(captions_csv: Path, segments_csv: Path, audio_dir: Path) -> pd.DataFrame:
+    """AudioCaps clips (``captions_csv``) that AudioSet's segments file labels, with their mids as tags."""
+    captions = pd.read_csv(captions_csv, dtype=str, keep_default_na=False)
+    missing = [column for column in ("youtube_id", "start_time") if column not in captions.columns]
+    if missing:
+        raise ValueError(f"{captions_csv}: missing column(s) {missing}")
+    labels = {
+        row.record["YTID"].strip(): [mid.strip() for mid in row.record["positive_labels"].split(",") if mid.strip()]
+        for row in read_segments(segments_csv)
+    }
+    names = frozenset(entry.name for entry in audio_dir.iterdir()) if audio_dir.is_dir() else frozenset()
+    rows = []
+    for youtube_id, start_time in (
+        captions[["youtube_id", "start_time"]].drop_duplicates("youtube_id").itertuples(index=False)
+    ):
+        if youtube_id not in labels:
+            continue
+        found = find_audio([(audio_dir, names)], youtube_id, start_time)
+        # A missing file keeps its expected name: feature caching reports and skips it.
+        path = found if found is not None else audio_dir / f"Y{youtube_id}.wav"
+        rows.append({"clip_id": f"Y{youtube_id}", "audio_path": str(path), "tags": labels[youtube_id]})
+    log.info(
+        "synonym_hypernym: %d of %d AudioCaps clips have AudioSet labels", len(rows), captions["youtube_id"].nunique()
+    )
+    return pd.DataFrame(rows, columns=["clip_id", "audio_path", "tags"])
+
+
+def subsample(items: pd.DataFrame, count: int, seed: int) -> pd.DataFrame:
+    """At most ``count`` items, drawn uniformly with a fixed seed, in their original order."""
+    if len(items) <= count:
+        return items
+    keep = np.sort(np.random.default_rng(seed).choice(len(items), size=count, replace=False))
+    return items.iloc[keep]
+
+
+def with_clip_columns(items: pd.DataFrame, clips: pd.DataFrame) -> pd.DataFrame:
+    """Add ``clip_id`` (when the loader gave none: the normalised audio path), the clip's window
+    and the description of a clip the training metadata knows (None otherwise)."""
+    items = items.copy()
+    keys = items["audio_path"].map(os.path.normpath)
+    by_path = clips.drop_duplicates("path_key").set_index("path_key")
+    if "clip_id" not in items.columns:
+        items["clip_id"] = keys
+    known = keys.isin(by_path.index)
+    for column in ("offset_s", "duration_s", "description"):
+        values = by_path.reindex(keys)[column].to_numpy()
+        items[column] = pd.Series(values, index=items.index).where(known, None)
+    items["offset_s"] = items["offset_s"].fillna(0.0).astype(float)
+    items["duration_s"] = items["duration_s"].astype(float)
+    ordered = list(ITEM_COLUMNS) + CLIP_COLUMNS
+    return items[ordered + [column for column in items.columns if column not in ordered]]
+
+
+def evaluation_tables(
+    metric_paths: Sequence[Path],
+    models: Sequence[str],
+    unconfigured: Mapping[str, str],
+    text_model: str | None,
+    outputs: Mapping[str, Path],
+) -> None:
+    """table4/table5 CSV and PNG and the long-form details CSV (``outputs`` keys: table4,
+    table4_plot, table5, table5_plot, details)."""
+    results = {}
+    for path in metric_paths:
+        metrics = json.loads(Path(path).read_text())
+        results[metrics["evaluation"], metrics["model"]] = metrics
+    for table, title in (
+        (TABLE4, "Audio QA and hallucination (Table IV)"),
+        (TABLE5, "Reasoning and instruction following (Table V)"),
+    ):
+        frame = results_table(table, results, models, unconfigured, text_model)
+        Path(outputs[table]).parent.mkdir(parents=True, exist_ok=True)
+        frame.to_csv(outputs[table], index=False)
+        plot_results_table(frame, Path(outputs[f"{table}_plot"]), title)
+        log.info("%s:\n%s", table, frame.drop(columns="notes").to_string(index=False))
+    Path(outputs["details"]).parent.mkdir(parents=True, exist_ok=True)
+    details_table(results).to_csv(outputs["details"], index=False)

@@ -1,0 +1,245 @@
+"""config/paper.yaml against a fake directory tree of the eight corpora and every benchmark
+release (empty files in their official layouts): the config is valid, the dry run plans the
+papers' whole DAG, the SLURM profile gives every GPU rule its resources, and both configs lint."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from balsa_core.config import load_config
+from balsa_core.evaluation.loaders.classification import COCHLSCENE_SCENES
+from balsa_core.evaluation.registry import EVALUATIONS
+from balsa_core.readers import annotation_files
+
+REPO = Path(__file__).resolve().parents[1]
+SNAKEMAKE = Path(sys.executable).with_name("snakemake")
+PAPER_CONFIG = REPO / "config/paper.yaml"
+
+pytestmark = pytest.mark.slow
+
+# Each release as it unpacks: annotation files (empty here) and audio folders.
+OFFICIAL_LAYOUT_FILES = [
+    "data/raw/audioset/balanced_train_segments.csv",
+    "data/raw/audioset/eval_segments.csv",
+    "data/raw/audioset/ontology.json",
+    "data/raw/audiocaps/train.csv",
+    "data/raw/audiocaps/val.csv",
+    "data/raw/audiocaps/test.csv",
+    "data/raw/clotho/clotho_captions_development.csv",
+    "data/raw/clotho/clotho_captions_validation.csv",
+    "data/raw/clotho/clotho_captions_evaluation.csv",
+    "data/raw/macs/MACS.yaml",
+    "data/raw/fsd50k/FSD50K.ground_truth/dev.csv",
+    "data/raw/fsd50k/FSD50K.ground_truth/eval.csv",
+    "data/raw/fsd50k/FSD50K.ground_truth/vocabulary.csv",
+    "data/raw/esc50/meta/esc50.csv",
+    "data/raw/urbansound8k/metadata/UrbanSound8K.csv",
+    "data/raw/vocalsound/datafiles/tr.json",
+    "data/raw/vocalsound/datafiles/val.json",
+    "data/raw/vocalsound/datafiles/te.json",
+    "data/raw/openaqa/openaqa_questions.json",
+    "data/benchmarks/edansa/EDANSA-2019/labels.csv",
+    "data/benchmarks/clotho_aqa/clotho_aqa_test.csv",
+    "data/benchmarks/nonspeech7k/metadata of test set.csv",
+    "data/benchmarks/audio_hallucination/random_test.txt",
+    "data/benchmarks/audio_hallucination/popular_test.txt",
+    "data/benchmarks/audio_hallucination/adversarial_test.txt",
+    "data/benchmarks/sakura/Animal/Animal_metadata.csv",
+    "data/benchmarks/mmau/mmau-test-mini.json",
+    "data/benchmarks/audio_entailment/clotho_entailment_test.csv",
+    "data/benchmarks/audio_entailment/audiocaps_entailment_test.csv",
+]
+OFFICIAL_LAYOUT_DIRS = [
+    "data/raw/audioset/audio/balanced_train",
+    "data/raw/audiocaps/audio/test",
+    "data/raw/clotho/evaluation",
+    "data/raw/macs/TAU-urban-acoustic-scenes-2019-development/audio",
+    "data/raw/fsd50k/FSD50K.dev_audio",
+    "data/raw/esc50/audio",
+    *(f"data/raw/urbansound8k/audio/fold{fold}" for fold in range(1, 11)),
+    "data/raw/vocalsound/audio_16k",
+    "data/benchmarks/edansa/EDANSA-2019/data",
+    "data/benchmarks/clotho_aqa/audio_files",
+    *(f"data/benchmarks/cochlscene/CochlScene/Test/{scene}" for scene in COCHLSCENE_SCENES),
+    "data/benchmarks/nonspeech7k/test",
+    "data/benchmarks/audio_hallucination/audio",
+    "data/benchmarks/sakura/Animal/audio",
+]
+
+SINGLE_AUDIO_SETS = 7  # positive, negative, combined, rule_based, external x2, questions
+VARIANTS = 9
+CORPORA = 8
+BENCHMARKS = len(EVALUATIONS)
+# The papers' DAG: rule -> jobs, for the default target (both tables and the data reports).
+EXPECTED_JOBS = {
+    "prepare_model": 2,
+    "metadata": CORPORA,
+    "cache_features": CORPORA,
+    "generate_targets": SINGLE_AUDIO_SETS * CORPORA,
+    "multi_audio_pairs": 1,
+    "generate_pair_targets": 2,
+    "train_adapter": VARIANTS,
+    "evaluation_items": BENCHMARKS,
+    "evaluation_features": BENCHMARKS,
+    "evaluate_adapter": VARIANTS * BENCHMARKS,
+    "evaluate_text_ceiling": BENCHMARKS,
+    "evaluation_tables": 1,
+    "data_summary": 1,
+    "generation_quality": 1,
+    "all": 1,
+}
+GPU_RULES = (
+    "generate_targets",
+    "generate_pair_targets",
+    "cache_features",
+    "train_adapter",
+    "evaluation_features",
+    "evaluate_adapter",
+    "evaluate_text_ceiling",
+)
+
+
+@pytest.fixture(scope="module")
+def paper_tree(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("paper")
+    for relative in OFFICIAL_LAYOUT_FILES:
+        (root / relative).parent.mkdir(parents=True, exist_ok=True)
+        (root / relative).touch()
+    for relative in OFFICIAL_LAYOUT_DIRS:
+        (root / relative).mkdir(parents=True, exist_ok=True)
+    # The demo config beside it, as in a checkout: --configfile must replace it, not extend it.
+    (root / "config.yaml").write_text((REPO / "config.yaml").read_text())
+    return root
+
+
+def snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:
+    environment = {**os.environ, "PATH": f"{SNAKEMAKE.parent}{os.pathsep}{os.environ['PATH']}"}
+    return subprocess.run(
+        [str(SNAKEMAKE), "--snakefile", str(REPO / "Snakefile"), "--configfile", str(PAPER_CONFIG), *args],
+        cwd=workdir,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def job_counts(output: str) -> dict[str, int]:
+    lines = output.splitlines()
+    start = lines.index("Job stats:") + 3
+    counts = {}
+    for line in lines[start:]:
+        if not line.strip():
+            break
+        rule, count = line.split()
+        counts[rule] = int(count)
+    counts.pop("total")
+    return counts
+
+
+def test_the_readers_want_exactly_the_official_files(paper_tree):
+    config = load_config(PAPER_CONFIG, base_dir=paper_tree)
+    wanted = {
+        str(path.relative_to(corpus["root"]))
+        for corpus in config["corpora"].values()
+        for path in annotation_files(corpus["reader"], Path(corpus["root"]), corpus.get("options", {}))
+    }
+    roots = [corpus["root"] for corpus in config["corpora"].values()]
+    official = {str(Path(f).relative_to(r)) for f in OFFICIAL_LAYOUT_FILES for r in roots if f.startswith(r + "/")}
+    assert wanted <= official
+
+
+def test_the_paper_dry_run_plans_every_rule_and_variant(paper_tree):
+    result = snakemake(paper_tree, "--dry-run", "--quiet", "rules")
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    counts = job_counts(result.stdout)
+    print("\njobs per rule of the paper configuration:")
+    for rule, count in counts.items():
+        print(f"  {rule:24s} {count:5d}")
+    assert counts == EXPECTED_JOBS
+
+
+def test_every_variant_and_evaluation_is_in_the_dag(paper_tree):
+    result = snakemake(paper_tree, "--dry-run", "--summary")
+    assert result.returncode == 0, result.stderr[-3000:]
+    config = yaml.safe_load(PAPER_CONFIG.read_text())
+    for variant in config["variants"]:
+        assert f"models/adapters/{variant}/adapter.safetensors" in result.stdout
+        for evaluation in EVALUATIONS:
+            assert f"results/eval/{evaluation}/{variant}.json" in result.stdout
+
+
+def planned_resources(output: str) -> dict[str, list[dict[str, str]]]:
+    """rule -> the resources line of each of its planned jobs, parsed."""
+    jobs: dict[str, list[dict[str, str]]] = {}
+    rule = None
+    for line in output.splitlines():
+        header = re.match(r"^(?:local)?rule (\w+):$", line.strip())
+        if header:
+            rule = header.group(1)
+        elif line.strip().startswith("resources:") and rule:
+            fields = dict(item.split("=", 1) for item in line.strip().removeprefix("resources:").strip().split(", "))
+            jobs.setdefault(rule, []).append(fields)
+    return jobs
+
+
+def test_the_slurm_profile_renders_resources_for_every_gpu_rule(paper_tree):
+    result = snakemake(
+        paper_tree,
+        "--profile",
+        str(REPO / "profiles/slurm"),
+        "--default-resources",
+        "slurm_account=balsa-test",
+        "slurm_partition=gpu-test",
+        "--dry-run",
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    jobs = planned_resources(result.stdout)
+    profile = yaml.safe_load((REPO / "profiles/slurm/config.yaml").read_text())
+    config = yaml.safe_load(PAPER_CONFIG.read_text())
+    expected_gpus = {
+        "train_adapter": config["training"]["distributed"]["processes_per_node"],
+        "generate_targets": config["generation"]["backends"]["vllm"]["tensor_parallel_size"],
+    }
+    for rule in GPU_RULES:
+        assert rule in jobs, f"{rule} is not planned"
+        for resources in jobs[rule]:
+            wanted = profile["set-resources"][rule]
+            assert int(resources["mem_mb"]) == wanted["mem_mb"]
+            assert int(resources["runtime"]) == wanted["runtime"]
+            assert int(resources["cpus_per_task"]) == wanted["cpus_per_task"]
+            assert resources["slurm_account"] == "balsa-test" and resources["slurm_partition"] == "gpu-test"
+    assert {int(resources["gpu"]) for resources in jobs["train_adapter"]} == {expected_gpus["train_adapter"]}
+    # vLLM jobs take tensor_parallel_size GPUs; the ground-truth sets and the sets an external
+    # server writes take none.
+    generation_gpus = [int(resources["gpu"]) for resources in jobs["generate_targets"]]
+    vllm_sets, gpu_free_sets = (
+        ("positive", "negative", "combined", "questions"),
+        ("rule_based", "external_positive", "external_negative"),
+    )
+    assert generation_gpus.count(expected_gpus["generate_targets"]) == len(vllm_sets) * CORPORA
+    assert generation_gpus.count(0) == len(gpu_free_sets) * CORPORA
+    for rule in ("cache_features", "evaluation_features", "evaluate_adapter", "evaluate_text_ceiling"):
+        assert {int(resources["gpu"]) for resources in jobs[rule]} == {1}
+    assert "gpu" not in jobs["metadata"][0] or int(jobs["metadata"][0]["gpu"]) == 0
+
+
+@pytest.mark.parametrize("config", ["config.yaml", "config/paper.yaml"])
+def test_lint_reports_nothing_for_both_configs(paper_tree, config):
+    workdir = REPO if config == "config.yaml" else paper_tree
+    result = subprocess.run(
+        [str(SNAKEMAKE), "--snakefile", str(REPO / "Snakefile"), "--configfile", str(REPO / config), "--lint"],
+        cwd=workdir,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Congratulations, your workflow is in a good condition!" in result.stdout + result.stderr

@@ -1,0 +1,343 @@
+"""Evaluation stages on small tables: known clips, generated items, clip columns and the final tables."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from pathlib import Path
+
+import matplotlib.image
+import numpy as np
+import pandas as pd
+import pytest
+
+from balsa_core.evaluation.instruction_following import KINDS, Constraint
+from balsa_core.evaluation.loaders.common import ITEM_COLUMNS
+from balsa_core.evaluation.registry import TABLE4, TABLE5, table_columns
+from balsa_core.evaluation.tables import DETAIL_COLUMNS
+from balsa_core.metadata import write_metadata
+from balsa_core.stages.evaluation import (
+    CLIP_COLUMNS,
+    audiocaps_clips_with_labels,
+    evaluation_tables,
+    generated_hallucination_items,
+    held_out,
+    instruction_items,
+    known_clips,
+    subsample,
+    with_clip_columns,
+)
+
+
+def seed_rows(corpus: str, clips: list[tuple]) -> pd.DataFrame:
+    """Metadata rows from (clip, split, audio_path, seed_text, tags, seed_kind) tuples."""
+    rows = []
+    for index, (clip, split, audio_path, text, tags, kind) in enumerate(clips):
+        rows.append(
+            {
+                "seed_id": f"{corpus}/{index}",
+                "clip_id": f"{corpus}/{clip}",
+                "corpus": corpus,
+                "split": split,
+                "audio_path": audio_path,
+                "offset_s": 0.0 if clip != "long" else 30.0,
+                "duration_s": 10.0 if clip != "long" else 5.0,
+                "sample_rate": 16000,
+                "channels": 1,
+                "seed_kind": kind,
+                "seed_text": text,
+                "tags": tags,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+@pytest.fixture
+def metadata_paths(tmp_path: Path) -> list[Path]:
+    tagged = seed_rows(
+        "esc",
+        [
+            ("dog", "test", "/data/esc/dog.wav", "dog, bark", ["dog", "bark"], "tags"),
+            ("rain", "test", "/data/esc/rain.wav", "rain", ["rain"], "tags"),
+            ("siren", "train", "/data/esc/siren.wav", "siren", ["siren"], "tags"),
+            ("cat", "test", "/data/esc/./cat.wav", "cat", ["cat", "meow"], "tags"),
+            ("long", "test", "/data/esc/long.wav", "wind", ["wind"], "tags"),
+        ],
+    )
+    captioned = seed_rows(
+        "caps",
+        [
+            ("Yaaa", "test", "/data/caps/Yaaa.wav", "A car passes by.", [], "caption"),
+            ("Yaaa", "test", "/data/caps/Yaaa.wav", "A vehicle drives past.", [], "caption"),
+            ("Ybbb", "test", "/data/caps/Ybbb.wav", "Birds sing at dawn.", [], "caption"),
+        ],
+    )
+    paths = [tmp_path / "meta" / "esc.parquet", tmp_path / "meta" / "caps.parquet"]
+    write_metadata(tagged, paths[0])
+    write_metadata(captioned, paths[1])
+    return paths
+
+
+def write_truth(tmp_path: Path, audio_path: str, tags: str) -> Path:
+    """A demo ground truth file: the clip's path relative to its folder, tags joined with ';'."""
+    root = tmp_path / "demo"
+    root.mkdir()
+    truth = root / "events.csv"
+    relative = os.path.relpath(audio_path, root)
+    pd.DataFrame({"audio_path": [relative], "layout": ["audiocaps"], "tags": [tags]}).to_csv(truth, index=False)
+    return truth
+
+
+# --------------------------------------------------------------------------- known clips
+
+
+def test_known_clips_describe_by_tags_else_first_caption(metadata_paths: list[Path]) -> None:
+    clips = known_clips(metadata_paths, None).set_index("clip_id")
+    assert list(clips.columns) == ["split", "audio_path", "path_key", "offset_s", "duration_s", "tags", "description"]
+    # One row per clip, though the captioned clip has two seeds.
+    assert len(clips) == 7
+    assert clips.loc["esc/dog", "description"] == "dog, bark"
+    assert clips.loc["esc/cat", "tags"] == ["cat", "meow"]
+    assert clips.loc["caps/Yaaa", "description"] == "A car passes by."
+    assert clips.loc["caps/Yaaa", "tags"] == []
+    assert clips.loc["caps/Ybbb", "description"] == "Birds sing at dawn."
+    assert clips.loc["esc/cat", "path_key"] == "/data/esc/cat.wav"
+    assert clips.loc["esc/long", ["offset_s", "duration_s"]].tolist() == [30.0, 5.0]
+
+
+def test_demo_truth_gives_tags_by_path(tmp_path: Path, metadata_paths: list[Path]) -> None:
+    truth = write_truth(tmp_path, "/data/caps/Yaaa.wav", "car;engine")
+    assert pd.read_csv(truth).loc[0, "audio_path"].startswith("..")
+    clips = known_clips(metadata_paths, truth).set_index("clip_id")
+    assert clips.loc["caps/Yaaa", "tags"] == ["car", "engine"]
+    assert clips.loc["caps/Yaaa", "description"] == "car, engine"
+    # Clips the truth file does not name keep their own tags or caption.
+    assert clips.loc["esc/dog", "tags"] == ["dog", "bark"]
+    assert clips.loc["caps/Ybbb", "description"] == "Birds sing at dawn."
+
+
+def test_held_out_keeps_tagged_test_clips(metadata_paths: list[Path]) -> None:
+    clips = known_clips(metadata_paths, None)
+    test = held_out(clips, {})
+    assert test["clip_id"].tolist() == ["esc/dog", "esc/rain", "esc/cat", "esc/long"]
+    assert held_out(clips, {"max_clips": 2})["clip_id"].tolist() == ["esc/dog", "esc/rain"]
+
+
+# --------------------------------------------------------------------------- generated items
+
+HALLUCINATION = {"negatives_per_clip": 1, "seed": 0, "sampling": "random"}
+
+
+def test_generated_hallucination_items(metadata_paths: list[Path]) -> None:
+    clips = known_clips(metadata_paths, None)
+    test = held_out(clips, {})
+    items = generated_hallucination_items(test, clips, HALLUCINATION)
+    assert list(items.columns) == [*ITEM_COLUMNS, "clip_id", "object"]
+    assert items["item_id"].is_unique
+    assert items["item_id"].str.startswith("hallucination|").all()
+    assert (items["benchmark"] == "hallucination").all()
+    assert (items["subset"] == "random").all()
+    assert (items["question_type"] == "yes_no").all()
+    assert set(items["answer"]) == {"yes", "no"}
+    assert items["choices"].map(len).eq(0).all()
+    assert set(items["clip_id"]) == set(test["clip_id"])
+    tags = dict(zip(clips["clip_id"], clips["tags"]))
+    vocabulary = {tag for tag_list in clips["tags"] for tag in tag_list}
+    for row in items.itertuples(index=False):
+        assert row.object in row.question
+        assert (row.object in tags[row.clip_id]) == (row.answer == "yes")
+        assert row.object in vocabulary
+        assert row.audio_path == clips.set_index("clip_id").loc[row.clip_id, "audio_path"]
+    # Four phrasings per (clip, object): the dog clip has two tags and one negative.
+    assert (items["clip_id"] == "esc/dog").sum() == 4 * 3
+    popular = generated_hallucination_items(test, clips, {**HALLUCINATION, "sampling": "popular"})
+    assert (popular["subset"] == "popular").all()
+
+
+def test_instruction_items_one_per_clip_and_prompt(metadata_paths: list[Path]) -> None:
+    test = held_out(known_clips(metadata_paths, None), {})
+    settings = {"base_prompts": ["Describe the audio.", "What do you hear?"], "per_prompt": 2, "seed": 4}
+    items = instruction_items(test, settings)
+    assert list(items.columns) == [*ITEM_COLUMNS, "clip_id", "constraint_kind", "constraint"]
+    assert len(items) == len(test) * 2
+    assert items["item_id"].is_unique
+    assert (items["question_type"] == "instruction").all()
+    assert (items["subset"] == items["constraint_kind"]).all()
+    assert (items["answer"] == items["constraint"]).all()
+    assert items.groupby("clip_id").size().to_dict() == dict.fromkeys(test["clip_id"], 2)
+    paths = dict(zip(test["clip_id"], test["audio_path"]))
+    for position, row in enumerate(items.itertuples(index=False)):
+        clip_index = position // 2
+        assert row.clip_id == test.loc[clip_index, "clip_id"]
+        assert row.audio_path == paths[row.clip_id]
+        # Base prompts go to the clips in turn.
+        assert row.question.startswith(settings["base_prompts"][clip_index % 2])
+        constraint = Constraint.from_json(row.constraint_kind, row.constraint)
+        assert row.constraint_kind in KINDS
+        assert row.question.endswith(constraint.instruction)
+    # Two distinct kinds per clip.
+    assert items.groupby("clip_id")["constraint_kind"].nunique().eq(2).all()
+    limited = instruction_items(test, {**settings, "kinds": ["lowercase", "no_comma"]})
+    assert set(limited["constraint_kind"]) == {"lowercase", "no_comma"}
+
+
+# --------------------------------------------------------------------------- subsample
+
+
+def test_subsample_is_deterministic_and_keeps_order() -> None:
+    items = pd.DataFrame({"item_id": [f"i{k}" for k in range(50)], "value": range(50)})
+    first = subsample(items, 10, seed=1)
+    assert len(first) == 10
+    assert first["value"].is_monotonic_increasing
+    pd.testing.assert_frame_equal(first, subsample(items, 10, seed=1))
+    assert first["value"].tolist() != subsample(items, 10, seed=2)["value"].tolist()
+    assert subsample(items, 50, seed=1) is items
+    assert subsample(items, 80, seed=1) is items
+
+
+# --------------------------------------------------------------------------- clip columns
+
+
+def loader_items(paths: list[str], clip_ids: list[str] | None = None) -> pd.DataFrame:
+    items = pd.DataFrame(
+        {
+            "item_id": [f"b|{k}" for k in range(len(paths))],
+            "benchmark": "b",
+            "subset": "",
+            "audio_path": paths,
+            "question": "Is it?",
+            "choices": [[] for _ in paths],
+            "answer": "yes",
+            "question_type": "yes_no",
+            "extra": range(len(paths)),
+        }
+    )
+    return items if clip_ids is None else items.assign(clip_id=clip_ids)
+
+
+def test_with_clip_columns_for_known_and_unknown_clips(metadata_paths: list[Path]) -> None:
+    clips = known_clips(metadata_paths, None)
+    items = loader_items(["/data/esc/dog.wav", "/data/other/../esc/long.wav", "/bench/x//y.wav", "/data/esc/cat.wav"])
+    out = with_clip_columns(items, clips)
+    assert list(out.columns) == [*ITEM_COLUMNS, *CLIP_COLUMNS, "extra"]
+    assert out["clip_id"].tolist() == ["/data/esc/dog.wav", "/data/esc/long.wav", "/bench/x/y.wav", "/data/esc/cat.wav"]
+    assert out["description"].tolist()[:2] == ["dog, bark", "wind"]
+    assert out["description"].isna().tolist() == [False, False, True, False]
+    assert out["offset_s"].tolist() == [0.0, 30.0, 0.0, 0.0]
+    assert out["duration_s"].tolist()[:2] == [10.0, 5.0]
+    assert math.isnan(out.loc[2, "duration_s"])
+    # The input is not modified.
+    assert "clip_id" not in items.columns
+
+
+def test_with_clip_columns_keeps_a_loader_clip_id(metadata_paths: list[Path]) -> None:
+    clips = known_clips(metadata_paths, None)
+    out = with_clip_columns(loader_items(["/data/caps/Yaaa.wav", "/x.wav"], ["own-a", "own-b"]), clips)
+    assert out["clip_id"].tolist() == ["own-a", "own-b"]
+    assert out.loc[0, "description"] == "A car passes by."
+    assert pd.isna(out.loc[1, "description"])
+
+
+# --------------------------------------------------------------------------- AudioCaps with AudioSet labels
+
+
+def test_audiocaps_clips_with_labels(tmp_path: Path) -> None:
+    captions = tmp_path / "test.csv"
+    captions.write_text(
+        "audiocap_id,youtube_id,start_time,caption\n"
+        "1,abc,30,A dog barks\n"
+        "2,abc,30,A dog is barking\n"
+        "3,def,0,Rain falls\n"
+        "4,ghi,10,Unlabelled clip\n"
+    )
+    segments = tmp_path / "eval_segments.csv"
+    segments.write_text(
+        "# Segments csv created Sun Mar  5 10:54:31 2017\n"
+        "# num_ytids=2, num_segs=2, num_unique_labels=3, num_positive_labels=3\n"
+        "# YTID, start_seconds, end_seconds, positive_labels\n"
+        'abc, 30.000, 40.000, "/m/01,/m/02"\n'
+        'def, 0.000, 10.000, "/m/03"\n'
+        'zzz, 0.000, 10.000, "/m/04"\n'
+    )
+    audio = tmp_path / "audio"
+    audio.mkdir()
+    (audio / "Yabc.wav").write_bytes(b"")
+    clips = audiocaps_clips_with_labels(captions, segments, audio)
+    assert list(clips.columns) == ["clip_id", "audio_path", "tags"]
+    assert clips["clip_id"].tolist() == ["Yabc", "Ydef"]
+    assert clips["tags"].tolist() == [["/m/01", "/m/02"], ["/m/03"]]
+    assert clips["audio_path"].tolist() == [str(audio / "Yabc.wav"), str(audio / "Ydef.wav")]
+
+    captions.write_text("audiocap_id,youtube,start_time,caption\n1,abc,30,x\n")
+    with pytest.raises(ValueError, match="youtube_id"):
+        audiocaps_clips_with_labels(captions, segments, audio)
+
+
+# --------------------------------------------------------------------------- tables end to end
+
+
+def write_metrics(directory: Path, evaluation: str, model: str, overall: dict, subsets: dict | None = None) -> Path:
+    path = directory / f"{evaluation}--{model}.json"
+    path.write_text(
+        json.dumps(
+            {
+                "evaluation": evaluation,
+                "model": model,
+                "items": 20,
+                "answered": 20,
+                "skipped": {},
+                "overall": overall,
+                "subsets": subsets or {},
+            }
+        )
+    )
+    return path
+
+
+def test_evaluation_tables_end_to_end(tmp_path: Path) -> None:
+    metrics_dir = tmp_path / "metrics"
+    metrics_dir.mkdir()
+    hallucination = {"acc": 75.0, "f1_yes": 70.0, "f1_no": 80.0, "f1_weighted": 75.5, "yes_rate": 40.0, "unparsed": 5.0}
+    paths = [
+        write_metrics(metrics_dir, "hallucination", "listen", hallucination),
+        write_metrics(metrics_dir, "hallucination", "text", {**hallucination, "acc": 90.0}),
+        write_metrics(metrics_dir, "instruction_following", "listen", {"if_rate": 60.0}),
+        write_metrics(metrics_dir, "instruction_following", "text", {"if_rate": 80.0}),
+        write_metrics(
+            metrics_dir, "sakura", "listen", {"acc": 50.0}, {"single": {"acc": 55.0}, "multi": {"acc": 45.0}}
+        ),
+    ]
+    out = tmp_path / "results"
+    outputs = {
+        TABLE4: out / "table4.csv",
+        "table4_plot": out / "figures" / "table4.png",
+        TABLE5: out / "table5.csv",
+        "table5_plot": out / "figures" / "table5.png",
+        "details": out / "details.csv",
+    }
+    evaluation_tables(paths, ["text", "listen"], {"mmau": "set evaluation.benchmarks.mmau"}, "text", outputs)
+    for key in ("table4_plot", "table5_plot"):
+        assert matplotlib.image.imread(outputs[key]).shape[:2] == (600, 1200)
+
+    table4 = pd.read_csv(outputs[TABLE4])
+    assert list(table4.columns) == ["model", *table_columns(TABLE4), "notes"]
+    assert table4["model"].tolist() == ["text", "listen"]
+    assert table4["hallucination_acc"].tolist() == [90.0, 75.0]
+    assert table4["edansa_f1"].isna().all()
+    assert table4["notes"].str.contains("edansa: not evaluated for this model").all()
+
+    table5 = pd.read_csv(outputs[TABLE5]).set_index("model")
+    assert list(table5.columns) == [*table_columns(TABLE5), "notes"]
+    assert table5.loc["listen", "if_rate"] == 60.0
+    assert table5.loc["listen", "if_forgetting_rate"] == -25.0
+    assert np.isnan(table5.loc["text", "if_forgetting_rate"])
+    assert table5.loc["listen", ["sakura_single_hop_acc", "sakura_multi_hop_acc"]].tolist() == [55.0, 45.0]
+    assert table5["mmau_acc"].isna().all()
+    assert table5["notes"].str.contains("mmau: set evaluation.benchmarks.mmau").all()
+
+    details = pd.read_csv(outputs["details"], keep_default_na=False)
+    assert list(details.columns) == DETAIL_COLUMNS
+    assert len(details) == 2 * len(hallucination) + 2 + 3
+    sakura = details[details["evaluation"] == "sakura"].set_index("subset")["value"].to_dict()
+    assert sakura == {"all": 50.0, "single": 55.0, "multi": 45.0}
