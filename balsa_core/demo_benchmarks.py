@@ -41,7 +41,7 @@ from pathlib import Path
 
 import numpy as np
 
-from balsa_core.demo_corpus import EVENT_CLASSES
+from balsa_core.demo_corpus import EVENT_CLASSES, write_csv
 from balsa_core.evaluation.loaders.common import stable_int
 
 ANIMAL, PERSON, MACHINE, WEATHER = "an animal", "a person", "a machine", "the weather"
@@ -176,15 +176,6 @@ def _shuffled(rng: np.random.Generator, options: Sequence[str]) -> list[str]:
 def _source_options(rng: np.random.Generator, clip: HeldOutClip) -> list[str]:
     """The clip's tag and N_OPTIONS - 1 absent tags, in random order."""
     return _shuffled(rng, [clip.tags[0], *_absent_tags(rng, clip.tags, N_OPTIONS - 1)])
-
-
-def _write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[str]]) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(header)
-        writer.writerows(rows)
-    return path
 
 
 def _write_lines(path: Path, lines: Iterable[str]) -> Path:
@@ -375,7 +366,7 @@ def write_demo_benchmarks(demo_dir: Path, out_dir: Path, seed: int = 0) -> dict[
     audioset = out_dir / "audioset"
     return {
         "clotho_aqa": [
-            _write_csv(
+            write_csv(
                 out_dir / "clotho_aqa" / "clotho_aqa_test.csv",
                 CLOTHO_AQA_HEADER,
                 clotho_aqa_rows(single, _rng(seed, "clotho_aqa")),
@@ -383,19 +374,19 @@ def write_demo_benchmarks(demo_dir: Path, out_dir: Path, seed: int = 0) -> dict[
         ],
         "mmau": [_write_json(out_dir / "mmau" / "mmau-test-mini.json", mmau_entries(single, _rng(seed, "mmau")))],
         "sakura": [
-            _write_csv(
+            write_csv(
                 out_dir / "sakura" / f"{SAKURA_TRACK}_metadata.csv",
                 SAKURA_HEADER,
                 sakura_rows(single, _rng(seed, "sakura")),
             )
         ],
         "audio_entailment": [
-            _write_csv(
+            write_csv(
                 entailment / "clotho_entailment_test.csv",
                 ENTAILMENT_HEADER,
                 clotho_entailment_rows(single, entailment_rng),
             ),
-            _write_csv(
+            write_csv(
                 entailment / "audiocaps_entailment_test.csv",
                 ENTAILMENT_HEADER,
                 audiocaps_entailment_rows(multi, captions, entailment_rng),

@@ -615,12 +615,14 @@ def render_clip(plan: ClipPlan, config: DemoCorpusConfig) -> np.ndarray:
     return np.round(_peak_normalised(mix, peak) * 32767).astype(np.int16)
 
 
-def _write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[str]]) -> None:
+def write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[str]]) -> Path:
+    """A CSV file with Unix line ends, its folder made first."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(header)
         writer.writerows(rows)
+    return path
 
 
 def _events_row(plan: ClipPlan, sample_rate: int) -> tuple[str, ...]:
@@ -644,13 +646,13 @@ def generate_demo_corpus(config: DemoCorpusConfig, out_dir: Path) -> DemoCorpusS
         sf.write(path, render_clip(plan, config), config.sample_rate, subtype="PCM_16", format="WAV")
 
     esc50 = sorted(plan.esc50_row for plan in plans if plan.esc50_row is not None)
-    _write_csv(out_dir / "esc50" / "meta" / "esc50.csv", ESC50_HEADER, esc50)
+    write_csv(out_dir / "esc50" / "meta" / "esc50.csv", ESC50_HEADER, esc50)
     for split in SPLITS:
         rows = [plan.audiocaps_row for plan in plans if plan.layout == "audiocaps" and plan.split == split]
-        _write_csv(out_dir / "audiocaps" / f"{split}.csv", AUDIOCAPS_HEADER, rows)
+        write_csv(out_dir / "audiocaps" / f"{split}.csv", AUDIOCAPS_HEADER, rows)
     ordered = sorted(plans, key=lambda plan: plan.audio_path)
     truth = (_events_row(plan, config.sample_rate) for plan in ordered)
-    _write_csv(out_dir / "events.csv", EVENTS_HEADER, truth)
+    write_csv(out_dir / "events.csv", EVENTS_HEADER, truth)
 
     tally = Counter((plan.layout, plan.split) for plan in plans)
     return DemoCorpusSummary(

@@ -219,6 +219,18 @@ def test_changing_the_prompting_rebuilds_every_evaluation_and_nothing_upstream(f
     }
 
 
+def test_a_variants_own_epochs_rerun_only_that_variant(finished_run):
+    workdir, config = finished_run
+    jobs = planned_after(workdir, config, lambda c: c["variants"]["positive_only"].update(epochs=2))
+    evaluations = len(configured_evaluations(config))
+    assert jobs == {"train_adapter": 1, "evaluate_adapter": evaluations, "evaluation_tables": 1}
+
+
+def test_where_jobs_run_reruns_nothing(finished_run):
+    workdir, config = finished_run
+    assert planned_after(workdir, config, lambda c: c.update(gpus=True, threads_per_job=2)) == {}
+
+
 def test_the_report_shows_tables_plots_and_loss_curves(finished_run, tmp_path):
     workdir, _ = finished_run
     result = snakemake(workdir, "--report", "report.html", "--", "results/table4.csv")

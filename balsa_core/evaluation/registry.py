@@ -17,24 +17,23 @@ class Evaluation:
 
     name: str
     loader: str | None
-    title: str
 
 
 EVALUATIONS: dict[str, Evaluation] = {
     evaluation.name: evaluation
     for evaluation in (
-        Evaluation("edansa", "edansa", "EDANSA-2019"),
-        Evaluation("clotho_aqa", "clotho_aqa", "Clotho-AQA"),
-        Evaluation("cochlscene", "cochlscene", "CochlScene"),
-        Evaluation("nonspeech7k", "nonspeech7k", "Nonspeech7k"),
+        Evaluation("edansa", "edansa"),
+        Evaluation("clotho_aqa", "clotho_aqa"),
+        Evaluation("cochlscene", "cochlscene"),
+        Evaluation("nonspeech7k", "nonspeech7k"),
         # The released files when configured, else POPE-style items from held-out tagged clips.
-        Evaluation("hallucination", "audio_hallucination", "Audio hallucination"),
-        Evaluation("synonym_hypernym", None, "Synonym-Hypernym"),
-        Evaluation("sakura", "sakura", "SAKURA"),
-        Evaluation("mmau", "mmau", "MMAU test-mini (sound)"),
-        Evaluation("audio_entailment_clotho", "audio_entailment", "Audio entailment (Clotho)"),
-        Evaluation("audio_entailment_audiocaps", "audio_entailment", "Audio entailment (AudioCaps)"),
-        Evaluation("instruction_following", None, "Instruction following (closed-ended)"),
+        Evaluation("hallucination", "audio_hallucination"),
+        Evaluation("synonym_hypernym", None),
+        Evaluation("sakura", "sakura"),
+        Evaluation("mmau", "mmau"),
+        Evaluation("audio_entailment_clotho", "audio_entailment"),
+        Evaluation("audio_entailment_audiocaps", "audio_entailment"),
+        Evaluation("instruction_following", None),
     )
 }
 # Built from the held-out clips of the training corpora, so always available.
