@@ -21,7 +21,7 @@ from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 from balsa_core.adapter import AdapterConfig, QFormerAdapter
 from balsa_core.audio import load_audio
-from balsa_core.backbones import inference_device, load_encoder, load_llm
+from balsa_core.backbones import inference_device, inference_dtype, load_encoder, load_llm
 from balsa_core.features import encode_waveforms
 from balsa_core.prompts import PromptTemplate, tokenize_audio_prompt
 
@@ -224,7 +224,7 @@ class AudioLLM(nn.Module):
         backbone LLM and the Whisper encoder (leave the encoder out to answer from cached features)."""
         adapter, spec = load_adapter(adapter_dir)
         device = inference_device()
-        llm, tokenizer = load_llm(spec.llm_path, dtype=torch.bfloat16 if device.type == "cuda" else torch.float32)
+        llm, tokenizer = load_llm(spec.llm_path, dtype=inference_dtype(device))
         listener = Listener.load(spec, device) if with_encoder else None
         return cls(llm.to(device), tokenizer, adapter.to(device), spec.template, listener=listener), spec
 

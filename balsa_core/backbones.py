@@ -117,6 +117,11 @@ def inference_device() -> torch.device:
     return torch.device("cuda") if torch.cuda.is_available() else torch.device("cpu")
 
 
+def inference_dtype(device: torch.device) -> torch.dtype:
+    """bf16 on a GPU (what the papers' 8B backbone runs in), fp32 on the CPU."""
+    return torch.bfloat16 if device.type == "cuda" else torch.float32
+
+
 def load_llm(path: str, dtype: torch.dtype = torch.float32) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
     """The frozen backbone LLM in eval mode, with a tokenizer that can pad."""
     tokenizer = AutoTokenizer.from_pretrained(path)

@@ -77,7 +77,12 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("evaluation", help="the evaluation the items belong to")
     evaluate.add_argument("--items", type=Path, required=True, help="items Parquet (eval-items)")
     evaluate.add_argument("--adapter", type=Path, help="adapter directory; omit for the text ceiling")
-    evaluate.add_argument("--features", type=Path, help="feature index of the items' clips (with --adapter)")
+    evaluate.add_argument(
+        "--features",
+        type=Path,
+        nargs="+",
+        help="feature indexes: the corpora's and the evaluation's own (with --adapter)",
+    )
     evaluate.add_argument("--llm", type=Path, required=True)
     evaluate.add_argument("--answers", type=Path, required=True)
     evaluate.add_argument("--metrics", type=Path, required=True)
@@ -152,19 +157,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             args.evaluation,
             evaluation["benchmarks"].get(args.evaluation),
             evaluation,
-            args.metadata,
-            args.truth,
+            evaluation_stages.known_clips(args.metadata, args.truth),
             args.out,
         )
     elif args.command == "evaluate":
         if args.adapter is not None and args.features is None:
-            raise SystemExit("balsa: --adapter needs --features, the feature index of the items' clips")
+            raise SystemExit("balsa: --adapter needs --features, the feature indexes of the items' clips")
         model_stages.evaluate(
             args.evaluation,
             args.items,
             args.adapter.name if args.adapter else model_stages.TEXT_CEILING,
             args.adapter,
-            args.features,
+            args.features or [],
             args.llm,
             config["prompts"],
             config["evaluation"]["answering"],

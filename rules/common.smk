@@ -112,13 +112,13 @@ def demo_truth():
     return ["data/demo/events.csv"] if "demo_corpus" in config else []
 
 
-def evaluated_models():
-    return VARIANTS + (["text_ceiling"] if config["evaluation"]["text_ceiling"] else [])
-
-
 EVALUATIONS_RUN = configured_evaluations(config)
 UNCONFIGURED_EVALUATIONS = unconfigured_evaluations(config)
 TEXT_MODEL = "text_ceiling" if config["evaluation"]["text_ceiling"] else None
+
+
+def evaluated_models():
+    return VARIANTS + ([TEXT_MODEL] if TEXT_MODEL else [])
 
 
 wildcard_constraints:

@@ -1,10 +1,25 @@
 # Every evaluation of Tables IV and V: its items (from released files, or built from held-out
 # clips), the features of its clips, one answer sheet per model, then the two tables.
+rule evaluation_clips:
+    input:
+        metadata=metadata_tables(),
+        truth=demo_truth(),
+    output:
+        "data/eval/clips.parquet",
+    log:
+        "logs/evaluate/clips.log",
+    benchmark:
+        "benchmarks/evaluate/clips.tsv"
+    conda:
+        "../envs/evaluation.yaml"
+    script:
+        "../workflow_scripts/evaluation_clips.py"
+
+
 rule evaluation_items:
     input:
         files=benchmark_files,
-        metadata=metadata_tables(),
-        truth=demo_truth(),
+        clips="data/eval/clips.parquet",
     output:
         "data/eval/items/{evaluation}.parquet",
     params:
@@ -20,6 +35,7 @@ rule evaluation_items:
         "../workflow_scripts/evaluation_items.py"
 
 
+# Clips of the training corpora are already in their corpus's cache; the rest are encoded here.
 rule evaluation_features:
     input:
         questions="data/eval/items/{evaluation}.parquet",
@@ -45,6 +61,7 @@ rule evaluate_adapter:
     input:
         questions="data/eval/items/{evaluation}.parquet",
         features="data/eval/features/{evaluation}/index.parquet",
+        corpus_features=feature_indexes(),
         adapter="models/adapters/{variant}/adapter.safetensors",
         llm="models/llm.json",
     output:

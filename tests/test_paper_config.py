@@ -86,6 +86,7 @@ EXPECTED_JOBS = {
     "multi_audio_pairs": 1,
     "generate_pair_targets": 2,
     "train_adapter": VARIANTS,
+    "evaluation_clips": 1,
     "evaluation_items": BENCHMARKS,
     "evaluation_features": BENCHMARKS,
     "evaluate_adapter": VARIANTS * BENCHMARKS,

@@ -20,14 +20,17 @@ from balsa_core.metadata import write_metadata
 from balsa_core.stages.evaluation import (
     CLIP_COLUMNS,
     audiocaps_clips_with_labels,
+    evaluation_clips,
     evaluation_tables,
     generated_hallucination_items,
     held_out,
     instruction_items,
     known_clips,
+    read_evaluation_clips,
     subsample,
     with_clip_columns,
 )
+from balsa_core.stages.models import evaluation_feature_key
 
 
 def seed_rows(corpus: str, clips: list[tuple]) -> pd.DataFrame:
@@ -341,3 +344,51 @@ def test_evaluation_tables_end_to_end(tmp_path: Path) -> None:
     assert len(details) == 2 * len(hallucination) + 2 + 3
     sakura = details[details["evaluation"] == "sakura"].set_index("subset")["value"].to_dict()
     assert sakura == {"all": 50.0, "single": 55.0, "multi": 45.0}
+
+
+def test_known_clips_point_at_their_corpus_feature_cache(metadata_paths: list[Path]) -> None:
+    clips = known_clips(metadata_paths, None)
+    items = with_clip_columns(loader_items(["/data/esc/dog.wav", "/bench/x.wav"]), clips)
+    dog = clips.loc[clips["path_key"] == "/data/esc/dog.wav", "clip_id"].item()
+    assert items["corpus_clip_id"].tolist() == [dog, None]
+    # The evaluation's own cache holds only what no corpus cache has.
+    assert evaluation_feature_key(items).tolist() == [dog, "/bench/x.wav"]
+
+
+def test_the_clips_table_reads_back_as_written(tmp_path: Path, metadata_paths: list[Path]) -> None:
+    evaluation_clips(metadata_paths, None, tmp_path / "clips.parquet")
+    clips = read_evaluation_clips(tmp_path / "clips.parquet")
+    expected = known_clips(metadata_paths, None)
+    assert clips["tags"].map(type).eq(list).all()
+    pd.testing.assert_frame_equal(clips, expected)
+    assert len(held_out(clips, {})) == len(held_out(expected, {}))
+
+
+def test_evaluation_features_encode_only_clips_no_corpus_caches(tmp_path: Path, tiny_whisper_dir: Path) -> None:
+    import soundfile as sf
+
+    from balsa_core.backbones import ModelManifest
+    from balsa_core.features import FeatureStore
+    from balsa_core.stages.models import evaluation_features
+
+    rng = np.random.default_rng(0)
+    for name in ("benchmark.wav", "training.wav"):
+        sf.write(tmp_path / name, 0.1 * rng.standard_normal(16000).astype("float32"), 16000)
+    items = pd.DataFrame(
+        {
+            "clip_id": [str(tmp_path / "benchmark.wav"), str(tmp_path / "training.wav")],
+            "audio_path": [str(tmp_path / "benchmark.wav"), str(tmp_path / "training.wav")],
+            "offset_s": [0.0, 0.0],
+            "duration_s": [float("nan"), 1.0],
+            "corpus_clip_id": [None, "corpus-clip-7"],
+        }
+    )
+    items.to_parquet(tmp_path / "items.parquet", index=False)
+    ModelManifest("encoder", "test", str(tiny_whisper_dir)).write(tmp_path / "encoder.json")
+    settings = {"layers": [1, 2], "batch_size": 4, "shard_size": 8, "window": "clip", "trim": True}
+    evaluation_features(
+        tmp_path / "items.parquet", tmp_path / "encoder.json", settings, tmp_path / "eval/index.parquet"
+    )
+    store = FeatureStore([tmp_path / "eval/index.parquet"])
+    assert len(store) == 1 and str(tmp_path / "benchmark.wav") in store
+    assert store.get(str(tmp_path / "benchmark.wav")).shape[0] == 2

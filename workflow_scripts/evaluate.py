@@ -12,7 +12,9 @@ with workflow_job(snakemake):
         items_path=Path(snakemake.input.questions),
         model=adapter.name if adapter else stages.TEXT_CEILING,
         adapter_dir=adapter,
-        feature_index=Path(snakemake.input.features) if adapter else None,
+        feature_indexes=[Path(path) for path in [*snakemake.input.corpus_features, snakemake.input.features]]
+        if adapter
+        else [],
         llm_manifest=Path(snakemake.input.llm),
         prompts={
             "begin_audio": snakemake.params.get("begin_audio", ""),

@@ -8,7 +8,6 @@ with workflow_job(snakemake):
         evaluation=snakemake.wildcards.evaluation,
         benchmark=snakemake.params.benchmark,
         settings=snakemake.params.settings,
-        metadata_paths=[Path(path) for path in snakemake.input.metadata],
-        truth_csv=Path(snakemake.input.truth[0]) if snakemake.input.truth else None,
+        clips=stages.read_evaluation_clips(Path(snakemake.input.clips)),
         out_path=Path(snakemake.output[0]),
     )

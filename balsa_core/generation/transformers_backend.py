@@ -10,7 +10,7 @@ from typing import Any
 
 import torch
 
-from balsa_core.backbones import inference_device, load_llm
+from balsa_core.backbones import inference_device, inference_dtype, load_llm
 from balsa_core.generation.backend import Completion, SamplingSettings
 from balsa_core.prompts import render_chat
 
@@ -24,9 +24,7 @@ class TransformersBackend:
         self.model_name = model_path
         self.batch_size = batch_size
         device = inference_device()
-        self.model, self.tokenizer = load_llm(
-            model_path, dtype=torch.bfloat16 if device.type == "cuda" else torch.float32
-        )
+        self.model, self.tokenizer = load_llm(model_path, dtype=inference_dtype(device))
         self.model.to(device)
         self.tokenizer.padding_side = "left"
 

@@ -3,8 +3,9 @@
 Items come from an evaluation's released files (through its loader), or are built here from
 the held-out (test-split) clips of the training corpora: the POPE-style hallucination items
 when no released files are configured, and the instruction-following items. Every item gets a
-``clip_id`` (its feature-cache key), a ``description`` of its clip for the text-only backbone
-when the training metadata knows the clip, and its prompt (see ``suite.prepare_items``).
+``clip_id`` (its feature-cache key), and when the training metadata knows the clip a
+``description`` of it for the text-only backbone and the ``corpus_clip_id`` its features are
+already cached under; and its prompt (see ``suite.prepare_items``).
 """
 
 from __future__ import annotations
@@ -35,20 +36,33 @@ from balsa_core.reports import plot_results_table
 
 log = logging.getLogger(__name__)
 
-CLIP_COLUMNS = ["clip_id", "offset_s", "duration_s", "description"]
+CLIP_COLUMNS = ["clip_id", "offset_s", "duration_s", "description", "corpus_clip_id"]
+
+
+def evaluation_clips(metadata_paths: Sequence[Path], truth_csv: Path | None, out_path: Path) -> None:
+    """Write ``known_clips`` once for the items of every evaluation."""
+    clips = known_clips(metadata_paths, truth_csv)
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    clips.to_parquet(out_path, index=False)
+    log.info("%d clips of the training corpora, %d of them held out", len(clips), int((clips["split"] == "test").sum()))
+
+
+def read_evaluation_clips(path: Path) -> pd.DataFrame:
+    """The table ``evaluation_clips`` wrote, with tags as lists again (Parquet gives arrays)."""
+    clips = pd.read_parquet(path)
+    return clips.assign(tags=clips["tags"].map(list))
 
 
 def evaluation_items(
     evaluation: str,
     benchmark: Mapping[str, Any] | None,
     settings: Mapping[str, Any],
-    metadata_paths: Sequence[Path],
-    truth_csv: Path | None,
+    clips: pd.DataFrame,
     out_path: Path,
 ) -> None:
     """Write the prepared items of ``evaluation``; ``benchmark`` is its entry under
-    ``evaluation.benchmarks`` (None: built from held-out clips), ``settings`` the ``evaluation`` config."""
-    clips = known_clips(metadata_paths, truth_csv)
+    ``evaluation.benchmarks`` (None: built from held-out clips), ``settings`` the ``evaluation``
+    config, ``clips`` the training corpora's clips (``known_clips``)."""
     if evaluation == "instruction_following":
         items = instruction_items(held_out(clips, settings["instruction_following"]), settings["instruction_following"])
     elif evaluation == "hallucination" and benchmark is None:
@@ -74,11 +88,13 @@ def evaluation_items(
     prepared.to_parquet(out_path, index=False)
     described = int(prepared["description"].notna().sum())
     log.info(
-        "%s: %d items on %d clips (%d described for the text-only backbone); types %s",
+        "%s: %d items on %d clips (%d described for the text-only backbone, %d already cached with a "
+        "training corpus); types %s",
         evaluation,
         len(prepared),
         prepared["clip_id"].nunique(),
         described,
+        int(prepared["corpus_clip_id"].notna().sum()),
         prepared["question_type"].value_counts().to_dict(),
     )
 
@@ -144,7 +160,8 @@ def instruction_items(test: pd.DataFrame, settings: Mapping[str, Any]) -> pd.Dat
     base_prompts = settings["base_prompts"]
     prompts = [base_prompts[i % len(base_prompts)] for i in range(len(test))]
     constrained = build_if_items(prompts, settings.get("kinds"), settings["per_prompt"], settings["seed"])
-    clip_of = constrained["item_id"].map(lambda item_id: int(item_id.split("-")[1]))
+    # build_if_items gives each prompt's per_prompt items in a row, in prompt order.
+    clip_of = np.repeat(np.arange(len(test)), settings["per_prompt"])
     return pd.DataFrame(
         {
             "item_id": "instruction_following|" + constrained["item_id"],
@@ -209,19 +226,19 @@ def subsample(items: pd.DataFrame, count: int, seed: int) -> pd.DataFrame:
 
 
 def with_clip_columns(items: pd.DataFrame, clips: pd.DataFrame) -> pd.DataFrame:
-    """Add ``clip_id`` (when the loader gave none: the normalised audio path), the clip's window
-    and the description of a clip the training metadata knows (None otherwise)."""
+    """Add ``clip_id`` (when the loader gave none: the normalised audio path), and for a clip the
+    training metadata knows its window, its description and its ``corpus_clip_id``, the key its
+    features are cached under with its corpus (None otherwise)."""
     items = items.copy()
     keys = items["audio_path"].map(os.path.normpath)
-    by_path = clips.drop_duplicates("path_key").set_index("path_key")
     if "clip_id" not in items.columns:
         items["clip_id"] = keys
-    known = keys.isin(by_path.index)
-    for column in ("offset_s", "duration_s", "description"):
-        values = by_path.reindex(keys)[column].to_numpy()
-        items[column] = pd.Series(values, index=items.index).where(known, None)
-    items["offset_s"] = items["offset_s"].fillna(0.0).astype(float)
-    items["duration_s"] = items["duration_s"].astype(float)
+    known = clips.drop_duplicates("path_key").set_index("path_key").reindex(keys)
+    known.index = items.index
+    items["offset_s"] = known["offset_s"].fillna(0.0).astype(float)
+    items["duration_s"] = known["duration_s"].astype(float)
+    items["description"] = known["description"].astype(object).where(known["description"].notna(), None)
+    items["corpus_clip_id"] = known["clip_id"].astype(object).where(known["clip_id"].notna(), None)
     ordered = list(ITEM_COLUMNS) + CLIP_COLUMNS
     return items[ordered + [column for column in items.columns if column not in ordered]]
 

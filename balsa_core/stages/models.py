@@ -23,7 +23,7 @@ import torch.distributed as dist
 
 from balsa_core.adapter import AdapterConfig, QFormerAdapter
 from balsa_core.audio_llm import ADAPTER_WEIGHTS, AudioLLM, AudioLLMSpec, load_adapter
-from balsa_core.backbones import ModelManifest, inference_device, load_encoder, load_llm, prepare_model
+from balsa_core.backbones import ModelManifest, inference_device, inference_dtype, load_encoder, load_llm, prepare_model
 from balsa_core.evaluation.answering import answer_with_audio, answer_with_text
 from balsa_core.evaluation.suite import evaluation_metrics, score_replies
 from balsa_core.features import FeatureStore, cache_features
@@ -93,16 +93,34 @@ def features(metadata_path: Path, encoder_manifest: Path, settings: Mapping[str,
 
 
 def evaluation_features(items_path: Path, encoder_manifest: Path, settings: Mapping[str, Any], out_index: Path) -> None:
-    """Cache the features of every clip an evaluation asks about; unreadable audio is reported and skipped."""
-    _cache_clips(pd.read_parquet(items_path), encoder_manifest, settings, out_index)
+    """Cache the features of the clips an evaluation asks about that no training corpus's cache
+    holds (see ``evaluation_feature_key``); unreadable audio is reported and skipped."""
+    items = pd.read_parquet(items_path)
+    missing = items[items["corpus_clip_id"].isna()].drop_duplicates("clip_id")
+    log.info(
+        "%d clips are cached with their training corpus, %d to encode",
+        items.loc[items["corpus_clip_id"].notna(), "corpus_clip_id"].nunique(),
+        len(missing),
+    )
+    _cache_clips(missing, encoder_manifest, settings, out_index)
+
+
+def evaluation_feature_key(items: pd.DataFrame) -> pd.Series:
+    """Where each item's features are: its corpus's cache for a training-corpus clip, else the
+    evaluation's own cache (the same settings make both)."""
+    return items["corpus_clip_id"].where(items["corpus_clip_id"].notna(), items["clip_id"])
 
 
 def _cache_clips(clips: pd.DataFrame, encoder_manifest: Path, settings: Mapping[str, Any], out_index: Path) -> None:
     encoder_path = ModelManifest.read(encoder_manifest).path
-    encoder, feature_extractor = load_encoder(encoder_path)
+    # With no clips the cache only writes its empty index, so the encoder is not even loaded.
+    encoder = feature_extractor = None
+    if len(clips):
+        encoder, feature_extractor = load_encoder(encoder_path)
+        encoder = encoder.to(inference_device())
     cache_features(
         clips[["clip_id", "audio_path", "offset_s", "duration_s"]],
-        encoder.to(inference_device()),
+        encoder,
         feature_extractor,
         layers=settings["layers"],
         out_dir=out_index.parent,
@@ -134,7 +152,7 @@ def train(
     device = _init_process_group(world)
     llm_path = ModelManifest.read(llm_manifest).path
     # The frozen LLM runs in its inference dtype; only the adapter keeps fp32 master weights.
-    llm, tokenizer = load_llm(llm_path, dtype=torch.bfloat16 if device.type == "cuda" else torch.float32)
+    llm, tokenizer = load_llm(llm_path, dtype=inference_dtype(device))
     store = FeatureStore(feature_indexes)
     targets = pd.concat([read_targets(path) for path in target_paths], ignore_index=True)
     training_set = select_training_targets(targets, mix)
@@ -233,7 +251,7 @@ def evaluate(
     items_path: Path,
     model: str,
     adapter_dir: Path | None,
-    feature_index: Path | None,
+    feature_indexes: Sequence[Path],
     llm_manifest: Path,
     prompts: Mapping[str, Any],
     answering: Mapping[str, Any],
@@ -241,7 +259,8 @@ def evaluate(
     out_metrics: Path,
 ) -> None:
     """Ask every item of one evaluation to one model (a trained adapter, or the text-only
-    backbone reading each clip's description) and score the replies."""
+    backbone reading each clip's description) and score the replies. ``feature_indexes`` are
+    the training corpora's caches and the evaluation's own (``evaluation_features``)."""
     items = pd.read_parquet(items_path)
     max_new_tokens = answering[
         "instruction_max_new_tokens" if evaluation == "instruction_following" else "max_new_tokens"
@@ -250,8 +269,9 @@ def evaluate(
         askable = items["description"].notna()
         skip_reason = "no text description of the clip"
     else:
-        store = FeatureStore([feature_index])
-        askable = items["clip_id"].map(store.__contains__).astype(bool)
+        store = FeatureStore(feature_indexes)
+        feature_keys = evaluation_feature_key(items)
+        askable = feature_keys.map(store.__contains__).astype(bool)
         skip_reason = "audio missing or unreadable"
     asked = items[askable].reset_index(drop=True)
     for clip in items.loc[~askable, "audio_path"].unique()[:20]:
@@ -268,7 +288,12 @@ def evaluate(
     else:
         audio_llm, _ = AudioLLM.from_pretrained(adapter_dir, with_encoder=False)
         replies = answer_with_audio(
-            audio_llm, list(asked["clip_id"]), list(asked["prompt"]), store, answering["batch_size"], max_new_tokens
+            audio_llm,
+            list(feature_keys[askable]),
+            list(asked["prompt"]),
+            store,
+            answering["batch_size"],
+            max_new_tokens,
         )
     scored = score_replies(asked, replies)
     metrics = {
