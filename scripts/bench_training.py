@@ -117,10 +117,14 @@ def main() -> None:
     examples_per_s = len(training_set) / seconds
     achieved = examples_per_s * flops_per_example
 
-    print(f"torch threads {torch.get_num_threads()}, adapter {sum(p.numel() for p in model.adapter.parameters()):,}")
+    adapter_parameters = sum(p.numel() for p in model.adapter.parameters())
+    llm_parameters = sum(p.numel() for p in llm.parameters())
+    print(f"torch threads {torch.get_num_threads()}, adapter {adapter_parameters:,}, LLM {llm_parameters:,}")
     print(f"fp32 matmul peak (2048^3):      {peak / 1e9:8.1f} GFLOP/s")
     print(f"training examples:              {len(training_set)} in {seconds:.1f} s = {examples_per_s:.2f} examples/s")
     print(f"counted FLOPs per example:      {flops_per_example / 1e9:8.2f} GFLOP (forward + backward)")
+    tokens = micro_batch["input_ids"].shape[1]
+    print(f"tokens per example (counted):   {tokens} (the micro batch padded, audio slots included)")
     print(f"achieved:                       {achieved / 1e9:8.1f} GFLOP/s = {100 * achieved / peak:.1f}% of the peak")
 
 

@@ -170,7 +170,7 @@ class Inputs:
     bandwidth_utilisation: float = 0.7
     decode_batch: int = 128
     # MEASURED on this machine: scripts/bench_training.py (README Benchmarks), and the length of
-    # the micro batch it counts (its 8 examples collated, 126 tokens padded).
+    # the micro batch it counts (its 8 examples collated, 126 tokens padded; it prints both).
     bench_flops_per_example: float = 74.06e9
     bench_tokens_per_example: int = 126
     bench_llm_params: float = 134_515_008  # SmolLM2-135M, tied embeddings: the head reuses them
@@ -215,8 +215,8 @@ PROVENANCE = {
     "bandwidth_utilisation": "ASSUMED: share of peak memory bandwidth in decode (1.0 = roofline)",
     "decode_batch": "ASSUMED: concurrent sequences per decode step (vLLM)",
     "bench_flops_per_example": "MEASURED: scripts/bench_training.py (flop_counter, SmolLM2-135M)",
-    "bench_tokens_per_example": "MEASURED: length of bench_training.py's collated micro batch",
-    "bench_llm_params": "PUBLIC: SmolLM2-135M-Instruct (counted when loaded)",
+    "bench_tokens_per_example": "MEASURED: scripts/bench_training.py, 'tokens per example (counted)'",
+    "bench_llm_params": "MEASURED: scripts/bench_training.py counts SmolLM2-135M-Instruct's parameters",
     "bench_adapter_params": "MEASURED: bench_training.py's adapter (Whisper tiny.en, 64 queries)",
     "bench_queries": "MEASURED: bench_training.py's adapter setting",
     "bench_layers": "MEASURED: bench_training.py's LAYERS",
