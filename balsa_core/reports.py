@@ -15,38 +15,76 @@ from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from balsa_core.generation.quality import LOW_MENTION_RATE
+
 FIGURE_SIZE_INCHES = (12.0, 6.0)
 FIGURE_DPI = 100  # 1200 x 600 pixels
 SMOOTHING_MIN_POINTS = 20
 
 
-QUALITY_COUNTS = ["targets", "empty", "cut_off", "leaking", "dropped"]
-QUALITY_COLUMNS = ["target_set", "corpus", "source", *QUALITY_COUNTS, "leak_rate_pct", "leaking_targets"]
+QUALITY_COUNTS = ["targets", "empty", "cut_off", "leaking", "mentioning", "dropped"]
+QUALITY_COLUMNS = [
+    "target_set",
+    "corpus",
+    "source",
+    *QUALITY_COUNTS,
+    "leak_rate_pct",
+    "mention_rate_pct",
+    "leaking_targets",
+    "notes",
+]
 
 
 def generation_quality_table(reports: Sequence[Mapping]) -> pd.DataFrame:
     """One row per (target set, corpus) and an ``all`` row per set over several corpora.
 
     ``leaking`` and ``leak_rate_pct`` are empty for sets whose targets are not checked for
-    leaks (only absent-sound sets are); the rate is over non-empty targets.
+    leaks (only absent-sound sets are); ``mentioning`` and ``mention_rate_pct`` (targets naming
+    a sound of their clips) are empty for those sets, and for reports written before the check
+    existed. Both rates are over non-empty targets. ``notes`` names a row whose mention rate is
+    under ``LOW_MENTION_RATE`` as unlikely to teach grounding.
     """
     rows = pd.DataFrame(list(reports))
     if rows.empty:
         return pd.DataFrame(columns=QUALITY_COLUMNS)
+    if "mention_checked" not in rows.columns:
+        rows = rows.assign(mention_checked=False, mentioning=None)
+    rows["mention_checked"] = rows["mention_checked"].fillna(False).astype(bool)
     sections = []
     for _, group in rows.sort_values(["target_set", "corpus"]).groupby("target_set", sort=True):
         sections.append(group)
         if len(group) > 1:
             total = {"target_set": group["target_set"].iloc[0], "corpus": "all", "source": group["source"].iloc[0]}
             total.update({column: group[column].sum(min_count=1) for column in QUALITY_COUNTS})
-            total.update(leak_checked=group["leak_checked"].all(), leaking_targets=group["leaking_targets"].iloc[0])
+            total.update(
+                leak_checked=group["leak_checked"].all(),
+                mention_checked=group["mention_checked"].all(),
+                leaking_targets=group["leaking_targets"].iloc[0],
+            )
             sections.append(pd.DataFrame([total]))
     table = pd.concat(sections, ignore_index=True)
-    non_empty = table["targets"] - table["empty"]
-    rate = 100.0 * table["leaking"].astype(float) / non_empty.where(non_empty > 0)
-    table["leak_rate_pct"] = rate.where(table["leak_checked"].astype(bool)).round(2)
-    table.loc[~table["leak_checked"].astype(bool), "leaking"] = None
+    for count, rate, checked in (
+        ("leaking", "leak_rate_pct", "leak_checked"),
+        ("mentioning", "mention_rate_pct", "mention_checked"),
+    ):
+        table[rate] = _percent_of_answered(table, count).where(table[checked].astype(bool)).round(2)
+        table.loc[~table[checked].astype(bool), count] = None
+    table["notes"] = [_mention_note(rate) for rate in table["mention_rate_pct"]]
     return table[QUALITY_COLUMNS]
+
+
+def _percent_of_answered(table: pd.DataFrame, count: str) -> pd.Series:
+    non_empty = table["targets"] - table["empty"]
+    return 100.0 * table[count].astype(float) / non_empty.where(non_empty > 0)
+
+
+def _mention_note(rate_pct: float) -> str:
+    if pd.isna(rate_pct) or rate_pct >= 100.0 * LOW_MENTION_RATE:
+        return ""
+    return (
+        f"targets name their clip's sounds in {rate_pct:.0f}% of cases (under {100.0 * LOW_MENTION_RATE:.0f}%): "
+        "unlikely to teach grounding"
+    )
 
 
 def plot_results_table(table: pd.DataFrame, path: Path, title: str) -> None:

@@ -124,6 +124,19 @@ def test_leaking_negative_targets_are_flagged_and_dropped_when_config_says(tmp_p
     assert list(dropped["target_id"]) == ["c/1|negative|0"]
     report = pd.read_json(out.with_suffix(".quality.json"), typ="series")
     assert (report["targets"], report["leaking"], report["dropped"], report["leak_rate"]) == (2, 1, 1, 0.5)
+    assert not report["mention_checked"], "absent-sound targets are not expected to name the clip's sounds"
+
+
+def test_sets_describing_their_clips_report_how_often_targets_name_their_sounds(tmp_path):
+    positive = TargetSet("positive", prompt="Replay the audio.")
+    asked = {seed: PromptTemplate().user_message([seed], positive.prompt) for seed in ("rain", "a dog barks")}
+    backend = EchoBackend({asked["rain"]: "Heavy rain on a roof.", asked["a dog barks"]: "A piano melody."})
+
+    _, out = run_set(tmp_path, positive, backend)
+
+    report = pd.read_json(out.with_suffix(".quality.json"), typ="series")
+    assert (report["mention_checked"], report["mentioning"], report["mention_rate"]) == (True, 1, 0.5)
+    assert not report["leak_checked"]
 
 
 def test_ground_truth_targets_copy_the_seed_without_any_backend(tmp_path):

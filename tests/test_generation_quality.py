@@ -237,20 +237,22 @@ def test_empty_frames():
 
 
 def hand_frame() -> pd.DataFrame:
-    # rows: 0 clean, 1 leak, 2 cut off, 3 cut off and leaking, 4 empty (finished), 5 empty (unfinished)
+    # rows: 0 clean, 1 leak, 2 cut off, 3 cut off and leaking, 4 empty (finished), 5 empty (unfinished);
+    # rows 0 and 3 mention their clip's sounds, and so does the empty row 4 (a stray flag).
     return pd.DataFrame(
         {
             "empty": [False, False, False, False, True, True],
             "finished": [True, True, False, False, True, False],
             "leak": [False, True, False, True, False, False],
+            "mention": [True, False, False, True, True, False],
         }
     )
 
 
 def test_quality_summary_counts_a_hand_computed_frame():
-    summary = quality_summary(hand_frame(), leak_checked=True)
+    summary = quality_summary(hand_frame(), leak_checked=True, mention_checked=True)
 
-    # leak_rate: 2 leaking over the 4 non-empty rows, not over all 6.
+    # Both rates are over the 4 non-empty rows, not over all 6: 2 leaking, 2 mentioning.
     assert summary == {
         "targets": 6,
         "empty": 2,
@@ -258,19 +260,23 @@ def test_quality_summary_counts_a_hand_computed_frame():
         "leak_checked": True,
         "leaking": 2,
         "leak_rate": 0.5,
+        "mention_checked": True,
+        "mentioning": 2,
+        "mention_rate": 0.5,
     }
     assert json.loads(json.dumps(summary)) == summary
-    assert all(type(summary[key]) is int for key in ("targets", "empty", "cut_off", "leaking"))
-    assert type(summary["leak_rate"]) is float
+    assert all(type(summary[key]) is int for key in ("targets", "empty", "cut_off", "leaking", "mentioning"))
+    assert type(summary["leak_rate"]) is float and type(summary["mention_rate"]) is float
 
 
 def test_quality_summary_without_a_leak_check_reports_none():
-    frame = hand_frame().drop(columns="leak")
+    frame = hand_frame().drop(columns=["leak", "mention"])
 
     summary = quality_summary(frame, leak_checked=False)
 
-    assert summary["leak_checked"] is False
+    assert summary["leak_checked"] is False and summary["mention_checked"] is False
     assert summary["leaking"] is None and summary["leak_rate"] is None
+    assert summary["mentioning"] is None and summary["mention_rate"] is None
     assert (summary["targets"], summary["empty"], summary["cut_off"]) == (6, 2, 2)
 
 
@@ -284,16 +290,21 @@ def test_quality_summary_ignores_a_stray_leak_flag_on_an_empty_row():
 
 
 def test_quality_summary_rate_is_none_without_answers():
-    all_empty = pd.DataFrame({"empty": [True, True], "finished": [False, True], "leak": [False, False]})
+    all_empty = pd.DataFrame(
+        {"empty": [True, True], "finished": [False, True], "leak": [False, False], "mention": [False, True]}
+    )
     nothing = pd.DataFrame({"empty": [], "finished": [], "leak": []})
 
-    assert quality_summary(all_empty, leak_checked=True) == {
+    assert quality_summary(all_empty, leak_checked=True, mention_checked=True) == {
         "targets": 2,
         "empty": 2,
         "cut_off": 0,
         "leak_checked": True,
         "leaking": 0,
         "leak_rate": None,
+        "mention_checked": True,
+        "mentioning": 0,
+        "mention_rate": None,
     }
     assert quality_summary(nothing, leak_checked=True)["leak_rate"] is None
     assert quality_summary(nothing, leak_checked=True)["targets"] == 0

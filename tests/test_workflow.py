@@ -341,6 +341,8 @@ def test_every_target_set_is_generated_with_its_quality_report(finished_run):
     assert set(zip(quality["target_set"], quality["corpus"])) == expected_rows
     checked = quality.dropna(subset=["leak_rate_pct"])
     assert set(checked["target_set"]) == {"negative"}, "only absent-sound targets are checked for leaks"
+    described = quality.dropna(subset=["mentioning"])
+    assert set(described["target_set"]) == set(config["targets"]) - {"negative"}, "the rest are checked for mentions"
     for row in quality[quality["corpus"] != "all"].itertuples():
         path = workdir / (
             f"data/pair_targets/{row.target_set}.parquet"

@@ -7,7 +7,8 @@
 * ``shards``: requests cut into deterministic shards, each written atomically, so a killed
   job resumes where it stopped;
 * ``quality``: empty, cut-off and leaking targets, the last a lexical check of negative
-  targets against the sounds a clip really has.
+  targets against the sounds a clip really has, and the same check's mention rate of the
+  targets that should describe their clips.
 
 Backends import their heavy dependencies (torch, vllm) only when built, so table-only stages
 can import this package cheaply.

@@ -15,6 +15,13 @@ stemmer. A target leaks when any of its own content words, reduced the same way,
 * the stemmer conflates few forms and can, rarely, join unrelated words (it is a normaliser, not a lemmatiser).
 
 So the rate is a screen, not a verdict: it overcounts passing mentions and misses paraphrases.
+
+The same terms measure the opposite for sets whose targets should describe the clip (every set but the absent-sound
+ones): the *mention rate*, the share of targets that name a sound the clip has. The papers' method rests on the
+backbone's targets carrying what the clip holds; a target that names none of it teaches the adapter to answer
+without listening (a small backbone asked "Replay the audio." about a clip's tags often writes about something
+else). Below ``LOW_MENTION_RATE`` a set is reported as unlikely to teach grounding. The same limits apply, the other
+way round: a mention is counted even when negated, and a paraphrase is missed.
 """
 
 from __future__ import annotations
@@ -75,6 +82,10 @@ _STOP_WORD_TEXT = """
     yes okay sure certainly here list note answer
 """
 STOP_WORDS: frozenset[str] = frozenset(_STOP_WORD_TEXT.split())
+
+# Under half of a set's targets naming the clip's sounds: most of what an adapter trained on it learns to say could be
+# said without hearing the clip. A screen for the generation-quality report, not a cut-off applied to the data.
+LOW_MENTION_RATE = 0.5
 
 _WORD = re.compile(r"[^\W\d_]+")  # runs of letters: digits, underscores, apostrophes and punctuation split
 _VOWELS = frozenset("aeiouy")
@@ -178,36 +189,54 @@ def clip_terms(metadata: pd.DataFrame) -> dict[str, set[str]]:
     return terms
 
 
+def _named_per_clip(targets: pd.DataFrame, metadata: pd.DataFrame) -> list[list[bool]]:
+    """Per target row, per clip of its ``clip_ids``: whether the target names one of that clip's sounds.
+
+    A clip missing from ``metadata`` contributes no terms, so it is never named.
+    """
+    terms = clip_terms(metadata)
+    no_terms: set[str] = set()
+    named = []
+    for clip_ids, target in zip(targets["clip_ids"].tolist(), targets["target"].tolist()):
+        words = content_stems(target)
+        named.append(
+            [bool(words) and not terms.get(clip_id, no_terms).isdisjoint(words) for clip_id in _as_list(clip_ids)]
+        )
+    return named
+
+
 def leak_flags(targets: pd.DataFrame, metadata: pd.DataFrame) -> pd.Series[bool]:
     """Per target row, whether it names a sound present in any of its clips (``clip_ids``).
 
     A clip missing from ``metadata`` contributes no terms, so it cannot make a row leak.
     """
-    terms = clip_terms(metadata)
-    no_terms: set[str] = set()
-    flags = [
-        any(not terms.get(clip_id, no_terms).isdisjoint(words) for clip_id in _as_list(clip_ids))
-        if (words := content_stems(target))
-        else False
-        for clip_ids, target in zip(targets["clip_ids"].tolist(), targets["target"].tolist())
-    ]
+    flags = [any(clips) for clips in _named_per_clip(targets, metadata)]
     return pd.Series(flags, index=targets.index, dtype=bool, name="leak")
 
 
-def quality_summary(targets: pd.DataFrame, leak_checked: bool) -> dict[str, int | float | bool | None]:
-    """Counts for a report: rows, empty, cut off (unfinished, not empty), and the leak count and rate if checked.
+def mention_flags(targets: pd.DataFrame, metadata: pd.DataFrame) -> pd.Series[bool]:
+    """Per target row, whether it names a sound of each of its clips (``clip_ids``), with the leak check's terms.
 
-    The leak rate's denominator is the non-empty rows, since an empty answer can neither leak nor not leak.
+    A two-audio target must name something of both clips: one that describes only the first teaches nothing about
+    hearing the second. A clip missing from ``metadata`` has no terms, so a row about it mentions nothing.
+    """
+    flags = [bool(clips) and all(clips) for clips in _named_per_clip(targets, metadata)]
+    return pd.Series(flags, index=targets.index, dtype=bool, name="mention")
+
+
+def quality_summary(
+    targets: pd.DataFrame, leak_checked: bool, mention_checked: bool = False
+) -> dict[str, int | float | bool | None]:
+    """Counts for a report: rows, empty, cut off (unfinished, not empty), the leak count and rate if checked, and the
+    count and rate of targets naming their clips' sounds (``mention`` column) if checked.
+
+    Both rates' denominator is the non-empty rows, since an empty answer can neither leak nor mention anything.
     """
     empty = targets["empty"].astype(bool) if len(targets) else pd.Series(dtype=bool)
     finished = targets["finished"].astype(bool) if len(targets) else pd.Series(dtype=bool)
     answered = int((~empty).sum())
-    leaking: int | None = None
-    leak_rate: float | None = None
-    if leak_checked:
-        leak = targets["leak"].astype(bool) if len(targets) else pd.Series(dtype=bool)
-        leaking = int((leak & ~empty).sum())
-        leak_rate = leaking / answered if answered else None
+    leaking, leak_rate = _flagged(targets, "leak", empty, answered) if leak_checked else (None, None)
+    mentioning, mention_rate = _flagged(targets, "mention", empty, answered) if mention_checked else (None, None)
     return {
         "targets": len(targets),
         "empty": int(empty.sum()),
@@ -215,4 +244,14 @@ def quality_summary(targets: pd.DataFrame, leak_checked: bool) -> dict[str, int 
         "leak_checked": bool(leak_checked),
         "leaking": leaking,
         "leak_rate": leak_rate,
+        "mention_checked": bool(mention_checked),
+        "mentioning": mentioning,
+        "mention_rate": mention_rate,
     }
+
+
+def _flagged(targets: pd.DataFrame, column: str, empty: pd.Series, answered: int) -> tuple[int, float | None]:
+    """How many non-empty rows have ``column`` set, and their share of the non-empty rows (None without any)."""
+    flags = targets[column].astype(bool) if len(targets) else pd.Series(dtype=bool)
+    count = int((flags & ~empty).sum())
+    return count, count / answered if answered else None

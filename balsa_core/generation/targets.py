@@ -18,7 +18,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from balsa_core.generation.backend import GenerationBackend, SamplingSettings
-from balsa_core.generation.quality import leak_flags, quality_summary
+from balsa_core.generation.quality import leak_flags, mention_flags, quality_summary
 from balsa_core.generation.shards import atomic_write, generate_in_shards
 from balsa_core.generation.target_sets import TargetSet
 
@@ -94,12 +94,16 @@ def generate_target_set(
         targets[column] = value
     targets["empty"] = targets["target"].fillna("").str.strip() == ""
     targets["leak"] = leak_flags(targets, metadata) if target_set.names_absent_sounds else False
+    # Every other set's targets should describe their clips: how often they name what the clips hold.
+    describes_clips = not target_set.names_absent_sounds
+    if describes_clips:
+        targets["mention"] = mention_flags(targets, metadata)
 
     report = {
         "target_set": target_set.name,
         "corpus": corpus,
         "source": target_set.source,
-        **quality_summary(targets, leak_checked=target_set.names_absent_sounds),
+        **quality_summary(targets, leak_checked=target_set.names_absent_sounds, mention_checked=describes_clips),
         "leaking_targets": plan.leaking_targets,
     }
     kept = targets[~targets["leak"]] if plan.leaking_targets == "drop" else targets
