@@ -68,10 +68,16 @@ def test_several_metrics_share_the_resamples() -> None:
     assert (lows[1], highs[1]) == pytest.approx((2 * alone[0], 2 * alone[1]))
 
 
-def test_fewer_than_two_items_give_no_interval() -> None:
+def test_one_item_gives_no_interval_and_none_is_an_error() -> None:
     assert all(math.isnan(bound) for bound in bootstrap_interval(mean_of_three, 1))
-    lows, highs = bootstrap_intervals(lambda indices: np.array([1.0, 2.0, 3.0]), 0)
+    lows, highs = bootstrap_intervals(lambda indices: np.array([1.0, 2.0, 3.0]), 1)
     assert lows.shape == highs.shape == (3,) and np.isnan(lows).all() and np.isnan(highs).all()
+    single = paired_difference(mean_of_three, lambda indices: 0.0, 1)
+    assert single.difference == 0.0 and math.isnan(single.low) and math.isnan(single.p_value)
+    with pytest.raises(ValueError, match="no items"):
+        bootstrap_interval(mean_of_three, 0)
+    with pytest.raises(ValueError, match="no items"):
+        paired_difference(mean_of_three, mean_of_three, 0)
 
 
 def test_paired_difference_of_a_clear_and_of_no_difference() -> None:

@@ -9,7 +9,7 @@ Intervals
     is the ``(1 - confidence) / 2`` and ``(1 + confidence) / 2`` percentiles of those values.
     A statistic is a function of an array of item indices, so several metrics of one resample
     are computed together (one vector), and two models scored on the same items are resampled
-    together (:func:`paired_difference`). Fewer than two items give no interval (NaN).
+    together (:func:`paired_difference`). A single item gives no interval (NaN).
 
 Chance levels (:func:`chance_levels`, in percent, from the gold answers and option counts)
     ``acc``: the accuracy of the best guess that does not hear the audio: the majority answer
@@ -76,7 +76,7 @@ def bootstrap_interval(
     seed: int = 0,
 ) -> tuple[float, float]:
     """The percentile bootstrap interval of ``statistic`` (a function of item indices) over
-    ``n_items`` items; (NaN, NaN) for fewer than two items. The same seed gives the same
+    ``n_items`` items; (NaN, NaN) for a single item. The same seed gives the same
     interval."""
     low, high = bootstrap_intervals(
         lambda indices: np.array([statistic(indices)]),
@@ -96,9 +96,12 @@ def bootstrap_intervals(
     confidence: float = CONFIDENCE,
     seed: int = 0,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Lows and highs of a statistic returning one value per metric, all from the same resamples."""
-    if n_items < 2:
-        width = len(np.atleast_1d(statistic(np.arange(n_items))))
+    """Lows and highs of a statistic returning one value per metric, all from the same resamples
+    (NaN for a single item, an error for none)."""
+    if n_items < 1:
+        raise ValueError("bootstrap_intervals: no items")
+    if n_items == 1:
+        width = len(np.atleast_1d(statistic(np.arange(1))))
         return np.full(width, np.nan), np.full(width, np.nan)
     interval = _bootstrap(statistic, n_items, resamples, confidence, seed).confidence_interval
     return np.atleast_1d(interval.low), np.atleast_1d(interval.high)
@@ -119,6 +122,8 @@ def paired_difference(
     far side of 0 (counting the observed sample, so it is never 0): below ``1 - confidence``
     exactly when the percentile interval leaves 0 out.
     """
+    if n_items < 1:
+        raise ValueError("paired_difference: no items")
     everything = np.arange(n_items)
     difference = float(statistic_a(everything) - statistic_b(everything))
     if n_items < 2:

@@ -16,6 +16,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from balsa_core.evaluation.answers import (
@@ -27,7 +28,7 @@ from balsa_core.evaluation.answers import (
     shuffle_options,
 )
 from balsa_core.evaluation.instruction_following import Constraint
-from balsa_core.evaluation.metrics import classification_metrics
+from balsa_core.evaluation.metrics import ItemScorer, class_scorer, rate_scorer
 from balsa_core.evaluation.registry import Column
 
 INSTRUCTION = "instruction"  # the question type of instruction-following items
@@ -111,32 +112,44 @@ def _gold_option(options: Sequence[str], letter: str) -> str:
 
 def evaluation_metrics(scored: pd.DataFrame) -> dict[str, object]:
     """Metrics over all scored items (``overall``) and per non-empty subset (``subsets``)."""
-    subsets = {
-        str(subset): _metrics(group)
-        for subset, group in scored.groupby("subset", sort=True)
-        if str(subset) and scored["subset"].nunique() > 1
-    }
+    subsets = {subset: _metrics(group) for subset, group in subset_groups(scored).items()}
     return {"overall": _metrics(scored), "subsets": subsets}
 
 
+def subset_groups(scored: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """The scored items of each non-empty subset, when there are several subsets (else none)."""
+    return {
+        str(subset): group
+        for subset, group in scored.groupby("subset", sort=True)
+        if str(subset) and scored["subset"].nunique() > 1
+    }
+
+
 def _metrics(scored: pd.DataFrame) -> dict[str, float]:
-    """Accuracy and unparsed share always; the class metrics when every item has the same
+    return {} if scored.empty else item_scorer(scored)(np.arange(len(scored)))
+
+
+def item_scorer(scored: pd.DataFrame) -> ItemScorer:
+    """Scores any selection of the scored items by position (the tables' bootstrap resamples
+    them): accuracy and unparsed share always; the class metrics when every item has the same
     closed answer set (yes/no, or options: each distinct option text is a class)."""
-    if scored.empty:
-        return {}
     kinds = set(scored["question_type"])
     if kinds == {INSTRUCTION}:
-        return {"if_rate": 100.0 * float(scored["correct"].mean())}
+        return rate_scorer({"if_rate": scored["correct"]})
     parsed = [None if _unreadable(value) else value for value in scored["parsed"]]
     if kinds == {"yes_no"}:
-        return classification_metrics(list(scored["gold"]), parsed, ["yes", "no"])
+        return class_scorer(list(scored["gold"]), parsed, ["yes", "no"])
     if kinds == {"multiple_choice"}:
         classes = sorted({str(option) for options in scored["options"] for option in options})
-        gold = [_gold_option(options, letter) for options, letter in zip(scored["options"], scored["gold"])]
-        return classification_metrics(gold, parsed, classes)
+        return class_scorer(gold_answers(scored), parsed, classes)
     closed = scored["question_type"].isin(["yes_no", "multiple_choice"])
-    unparsed = sum(value is None for value, is_closed in zip(parsed, closed) if is_closed)
-    return {"acc": 100.0 * float(scored["correct"].mean()), "unparsed": 100.0 * unparsed / len(scored)}
+    unparsed = [value is None and is_closed for value, is_closed in zip(parsed, closed)]
+    return rate_scorer({"acc": scored["correct"], "unparsed": unparsed})
+
+
+def gold_answers(scored: pd.DataFrame) -> list[str]:
+    """Each item's right answer as a parsed reply gives it (a multiple-choice item's option text)."""
+    return [_gold_text(item) for item in scored.itertuples(index=False)]
 
 
 def _unreadable(value: object) -> bool:
