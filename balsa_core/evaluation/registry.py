@@ -13,10 +13,13 @@ TABLE5 = "table5"
 
 @dataclass(frozen=True)
 class Evaluation:
-    """One evaluation of the tables: ``loader`` reads its released files (None: built here)."""
+    """One evaluation of the tables: ``loader`` reads its released files (None: built here);
+    ``main_metric`` is the metric its validity and model comparisons are judged on (None: the
+    metric of its first column over all items, see :func:`main_metric`)."""
 
     name: str
     loader: str | None
+    main_metric: str | None = None
 
 
 EVALUATIONS: dict[str, Evaluation] = {
@@ -28,7 +31,7 @@ EVALUATIONS: dict[str, Evaluation] = {
         Evaluation("nonspeech7k", "nonspeech7k"),
         # The released files when configured, else POPE-style items from held-out tagged clips.
         Evaluation("hallucination", "audio_hallucination"),
-        Evaluation("synonym_hypernym", None),
+        Evaluation("synonym_hypernym", None, main_metric="f1_weighted"),
         Evaluation("sakura", "sakura"),
         Evaluation("mmau", "mmau"),
         Evaluation("audio_entailment_clotho", "audio_entailment"),
@@ -76,6 +79,15 @@ COLUMNS: tuple[Column, ...] = (
 # Speech-IFEval's open-ended half needs an LLM judge; the rate averages the halves measured.
 IF_COLUMNS = ("if_close", "if_open", "if_rate", "if_forgetting_rate")
 IF_OPEN_NOTE = "if_open: open-ended instructions need an LLM judge and are not run; if_rate is the closed-ended rate"
+
+
+def main_metric(evaluation: str) -> str | None:
+    """The metric ``evaluation`` is judged on: its own, else its first column's over all items
+    (None: it has neither)."""
+    known = EVALUATIONS.get(evaluation)
+    if known is not None and known.main_metric is not None:
+        return known.main_metric
+    return next((c.metric for c in COLUMNS if c.evaluation == evaluation and c.subset is None), None)
 
 
 def table_columns(table: str) -> list[str]:
