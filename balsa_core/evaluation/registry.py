@@ -41,6 +41,14 @@ EVALUATIONS: dict[str, Evaluation] = {
 }
 # Built from the held-out clips of the training corpora, so always available.
 ALWAYS_AVAILABLE = ("hallucination", "instruction_following")
+# Not a column of Tables IV or V but a table of its own (results/grounding.csv): whether a
+# model's description of a held-out tagged clip names its tags rather than another clip's
+# (evaluation/grounding.py). Built from held-out clips, always run, and asked of the untrained
+# adapter too, its floor.
+GROUNDING = "grounding"
+# Answered in free text: given answering.instruction_max_new_tokens, not the few tokens a yes/no
+# answer or an option letter needs.
+FREE_FORM = ("instruction_following", GROUNDING)
 
 
 @dataclass(frozen=True)
