@@ -87,18 +87,30 @@ def _mention_note(rate_pct: float) -> str:
     )
 
 
-def plot_results_table(table: pd.DataFrame, path: Path, title: str) -> None:
+def plot_results_table(
+    table: pd.DataFrame,
+    path: Path,
+    title: str,
+    *,
+    low: pd.DataFrame | None = None,
+    high: pd.DataFrame | None = None,
+    chance: Mapping[str, float] | None = None,
+) -> None:
     """Grouped bars: one group per measured metric column, one bar per model, values on the bars.
 
-    Columns no model has a value for are left out; the unparsed shares are data-quality
-    checks, not results, and stay in the CSV only.
+    ``low`` and ``high`` (rows: models, columns: the table's columns; NaN or missing: none)
+    draw each bar's confidence interval as an error bar, and ``chance`` each column's chance
+    level as a dashed line across its group, so a bar that does not clear the line with its
+    interval reads as a guess. Columns no model has a value for are left out, as are columns
+    that hold no figures (model, valid, notes); the unparsed shares are data-quality checks,
+    not results, and stay in the CSV only.
     """
     if table.empty:
         raise ValueError("plot_results_table: the table has no models")
     metrics = [
         column
         for column in table.columns
-        if column not in ("model", "notes") and not column.endswith("unparsed") and table[column].notna().any()
+        if _figures(table[column]) and not column.endswith("unparsed") and table[column].notna().any()
     ]
     figure, axes = _new_figure()
     if not metrics:
@@ -110,15 +122,32 @@ def plot_results_table(table: pd.DataFrame, path: Path, title: str) -> None:
     group_positions = np.arange(len(metrics))
     bar_width = 0.8 / len(table)
     for index, row in enumerate(table.itertuples(index=False)):
-        values = [float(getattr(row, column)) for column in metrics]
+        values = np.array([float(getattr(row, column)) for column in metrics])
         offsets = group_positions - 0.4 + bar_width * (index + 0.5)
-        bars = axes.bar(offsets, np.nan_to_num(values), width=bar_width, label=str(row.model))
+        errors = _error_bars(values, _bounds(low, row.model, metrics), _bounds(high, row.model, metrics))
+        bars = axes.bar(
+            offsets,
+            np.nan_to_num(values),
+            width=bar_width,
+            label=str(row.model),
+            yerr=errors,
+            capsize=2.0,
+            ecolor="0.2",
+        )
         labels = ["" if np.isnan(value) else f"{value:.1f}" for value in values]
         crowded = len(table) * len(metrics) > 24
         axes.bar_label(bars, labels=labels, padding=2, fontsize=6.5 if crowded else 8.0, rotation=90 if crowded else 0)
+    levels = [(position, (chance or {}).get(column)) for position, column in zip(group_positions, metrics)]
+    for number, (position, level) in enumerate((p, level) for p, level in levels if level is not None):
+        label = "chance" if number == 0 else None
+        axes.hlines(
+            level, position - 0.45, position + 0.45, colors="black", linestyles="--", linewidth=1.2, label=label
+        )
     axes.set_xticks(group_positions, [_column_label(column) for column in metrics], rotation=30, ha="right")
     # Relative columns (the forgetting rate) can leave 0..100; headroom keeps the labels inside.
     values = table[metrics].to_numpy(dtype=float)
+    if high is not None:
+        values = np.concatenate([values.ravel(), high.reindex(columns=metrics).to_numpy(dtype=float).ravel()])
     axes.set_ylim(min(0.0, float(np.nanmin(values))) * 1.15, max(100.0, float(np.nanmax(values))) * 1.12)
     axes.axhline(0, color="black", linewidth=0.8)
     axes.set_ylabel("%")
@@ -128,6 +157,23 @@ def plot_results_table(table: pd.DataFrame, path: Path, title: str) -> None:
     # Below the axes, so bars near 100 % never hide behind it.
     axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.25), ncols=min(len(table), 4), frameon=False)
     _save(figure, path)
+
+
+def _figures(column: pd.Series) -> bool:
+    """Whether a table column holds figures to plot (numbers, not flags or text)."""
+    return pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column)
+
+
+def _bounds(bounds: pd.DataFrame | None, model: object, columns: list[str]) -> np.ndarray:
+    """One model's bounds of ``columns``; NaN where not given."""
+    if bounds is None:
+        return np.full(len(columns), np.nan)
+    return bounds.reindex(index=[model], columns=columns).to_numpy(dtype=float)[0]
+
+
+def _error_bars(values: np.ndarray, lows: np.ndarray, highs: np.ndarray) -> np.ndarray:
+    """Distances below and above each bar (2 x bars); 0 where no interval is known."""
+    return np.nan_to_num(np.stack([values - lows, highs - values])).clip(min=0.0)
 
 
 def _column_label(column: str) -> str:

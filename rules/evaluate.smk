@@ -108,15 +108,20 @@ rule evaluate_text_ceiling:
         "../workflow_scripts/evaluate.py"
 
 
+# The answer sheets give each metric its interval and chance level, and pair the models' items.
 rule evaluation_tables:
     input:
-        expand("results/eval/{evaluation}/{model}.json", evaluation=EVALUATIONS_RUN, model=evaluated_models()),
+        metrics=expand("results/eval/{evaluation}/{model}.json", evaluation=EVALUATIONS_RUN, model=evaluated_models()),
+        answers=expand(
+            "results/eval/{evaluation}/{model}.answers.parquet", evaluation=EVALUATIONS_RUN, model=evaluated_models()
+        ),
     output:
         table4=report("results/table4.csv", caption="../report/table4.rst", category="Results", labels={"table": "IV (csv)"}),
         table4_plot=report("results/table4.png", caption="../report/table4.rst", category="Results", labels={"table": "IV"}),
         table5=report("results/table5.csv", caption="../report/table5.rst", category="Results", labels={"table": "V (csv)"}),
         table5_plot=report("results/table5.png", caption="../report/table5.rst", category="Results", labels={"table": "V"}),
         details=report("results/eval_details.csv", caption="../report/details.rst", category="Results", labels={"table": "every metric"}),
+        comparisons=report("results/comparisons.csv", caption="../report/comparisons.rst", category="Results", labels={"table": "paired comparisons"}),
     params:
         models=evaluated_models(),
         unconfigured=UNCONFIGURED_EVALUATIONS,

@@ -60,7 +60,9 @@ def table4_results() -> dict:
 
 def test_table4_columns_rows_and_rounding() -> None:
     table = results_table(TABLE4, table4_results(), MODELS, {"nonspeech7k": "set evaluation.benchmarks"}, None)
-    assert list(table.columns) == ["model", *table_columns(TABLE4), "notes"]
+    assert list(table.columns) == ["model", *table_columns(TABLE4), "valid", "notes"]
+    # Nothing judged the evaluations: validity unknown in every row.
+    assert table["valid"].isna().all()
     assert list(table["model"]) == MODELS
     listen = table.set_index("model").loc["listen"]
     assert listen["hallucination_acc"] == 61.23
@@ -140,7 +142,7 @@ def table5_results(text_rate: float | None = 80.0) -> dict:
 
 def test_table5_columns_and_sakura_subsets() -> None:
     table = results_table(TABLE5, table5_results(), MODELS, {}, "text-ceiling")
-    assert list(table.columns) == ["model", *table_columns(TABLE5), "notes"]
+    assert list(table.columns) == ["model", *table_columns(TABLE5), "valid", "notes"]
     assert {"if_close", "if_open", "if_rate", "if_forgetting_rate"} <= set(table.columns)
     rows = table.set_index("model")
     assert rows["sakura_acc"].tolist() == [55.0, 55.0, 55.0]
@@ -191,7 +193,9 @@ def test_details_table_long_form() -> None:
     )
     details = details_table(entries)
     assert list(details.columns) == DETAIL_COLUMNS
-    assert details.to_dict("records") == [
+    # Without answer sheets' statistics the intervals and chance levels stay empty.
+    assert details[["ci_low", "ci_high", "chance"]].isna().all(axis=None)
+    assert details[DETAIL_COLUMNS[:6]].to_dict("records") == [
         {
             "evaluation": "hallucination",
             "subset": "all",

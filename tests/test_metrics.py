@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import accuracy_score, f1_score, precision_recall_fscore_support
 
-from balsa_core.evaluation.metrics import classification_metrics, yes_no_metrics
+from balsa_core.evaluation.metrics import class_scorer, classification_metrics, rate_scorer, yes_no_metrics
 
 
 def test_hand_computed_example() -> None:
@@ -203,3 +203,20 @@ def test_classification_metrics_with_numpy_and_nan_inputs() -> None:
 def test_classification_metrics_reject_malformed_input(gold, predicted, labels, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         classification_metrics(gold, predicted, labels)
+
+
+def test_a_scorer_scores_any_selection_and_gives_per_item_scores_of_shares() -> None:
+    gold = ["yes", "no", "no", "yes", "no"]
+    predicted = ["yes", "yes", None, "yes", "no"]
+    scorer = class_scorer(gold, predicted, ["yes", "no"])
+    picked = np.array([4, 0, 0, 2])
+    assert scorer(picked) == classification_metrics(
+        [gold[i] for i in picked], [predicted[i] for i in picked], ["yes", "no"]
+    )
+    assert scorer.per_item("acc").tolist() == [1.0, 0.0, 0.0, 1.0, 1.0]
+    assert scorer.per_item("unparsed").tolist() == [0.0, 0.0, 1.0, 0.0, 0.0]
+    assert scorer.per_item("yes_rate").tolist() == [1.0, 1.0, 0.0, 1.0, 0.0]
+    assert scorer.per_item("f1_weighted") is None  # not a share of items
+    rates = rate_scorer({"if_rate": [True, False, True, True]})
+    assert rates(np.array([1, 1, 2])) == pytest.approx({"if_rate": 100 / 3})
+    assert rates.per_item("if_rate").tolist() == [1.0, 0.0, 1.0, 1.0] and rates.per_item("acc") is None

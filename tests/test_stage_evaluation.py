@@ -1,27 +1,23 @@
-"""Evaluation stages on small tables: known clips, generated items, clip columns and the final tables."""
+"""Evaluation stages on small tables: known clips, generated items and clip columns (the final
+tables: test_stage_tables.py)."""
 
 from __future__ import annotations
 
-import json
 import math
 import os
 from pathlib import Path
 
-import matplotlib.image
 import numpy as np
 import pandas as pd
 import pytest
 
 from balsa_core.evaluation.instruction_following import KINDS, Constraint
 from balsa_core.evaluation.loaders.common import ITEM_COLUMNS
-from balsa_core.evaluation.registry import TABLE4, TABLE5, table_columns
-from balsa_core.evaluation.tables import DETAIL_COLUMNS
 from balsa_core.metadata import write_metadata
 from balsa_core.stages.evaluation import (
     CLIP_COLUMNS,
     audiocaps_clips_with_labels,
     evaluation_clips,
-    evaluation_tables,
     generated_hallucination_items,
     held_out,
     instruction_items,
@@ -275,75 +271,6 @@ def test_audiocaps_clips_with_labels(tmp_path: Path) -> None:
     captions.write_text("audiocap_id,youtube,start_time,caption\n1,abc,30,x\n")
     with pytest.raises(ValueError, match="youtube_id"):
         audiocaps_clips_with_labels(captions, segments, audio)
-
-
-# --------------------------------------------------------------------------- tables end to end
-
-
-def write_metrics(directory: Path, evaluation: str, model: str, overall: dict, subsets: dict | None = None) -> Path:
-    path = directory / f"{evaluation}--{model}.json"
-    path.write_text(
-        json.dumps(
-            {
-                "evaluation": evaluation,
-                "model": model,
-                "items": 20,
-                "answered": 20,
-                "skipped": {},
-                "overall": overall,
-                "subsets": subsets or {},
-            }
-        )
-    )
-    return path
-
-
-def test_evaluation_tables_end_to_end(tmp_path: Path) -> None:
-    metrics_dir = tmp_path / "metrics"
-    metrics_dir.mkdir()
-    hallucination = {"acc": 75.0, "f1_yes": 70.0, "f1_no": 80.0, "f1_weighted": 75.5, "yes_rate": 40.0, "unparsed": 5.0}
-    paths = [
-        write_metrics(metrics_dir, "hallucination", "listen", hallucination),
-        write_metrics(metrics_dir, "hallucination", "text", {**hallucination, "acc": 90.0}),
-        write_metrics(metrics_dir, "instruction_following", "listen", {"if_rate": 60.0}),
-        write_metrics(metrics_dir, "instruction_following", "text", {"if_rate": 80.0}),
-        write_metrics(
-            metrics_dir, "sakura", "listen", {"acc": 50.0}, {"single": {"acc": 55.0}, "multi": {"acc": 45.0}}
-        ),
-    ]
-    out = tmp_path / "results"
-    outputs = {
-        TABLE4: out / "table4.csv",
-        "table4_plot": out / "figures" / "table4.png",
-        TABLE5: out / "table5.csv",
-        "table5_plot": out / "figures" / "table5.png",
-        "details": out / "details.csv",
-    }
-    evaluation_tables(paths, ["text", "listen"], {"mmau": "set evaluation.benchmarks.mmau"}, "text", outputs)
-    for key in ("table4_plot", "table5_plot"):
-        assert matplotlib.image.imread(outputs[key]).shape[:2] == (600, 1200)
-
-    table4 = pd.read_csv(outputs[TABLE4])
-    assert list(table4.columns) == ["model", *table_columns(TABLE4), "notes"]
-    assert table4["model"].tolist() == ["text", "listen"]
-    assert table4["hallucination_acc"].tolist() == [90.0, 75.0]
-    assert table4["edansa_f1"].isna().all()
-    assert table4["notes"].str.contains("edansa: not evaluated for this model").all()
-
-    table5 = pd.read_csv(outputs[TABLE5]).set_index("model")
-    assert list(table5.columns) == [*table_columns(TABLE5), "notes"]
-    assert table5.loc["listen", "if_rate"] == 60.0
-    assert table5.loc["listen", "if_forgetting_rate"] == -25.0
-    assert np.isnan(table5.loc["text", "if_forgetting_rate"])
-    assert table5.loc["listen", ["sakura_single_hop_acc", "sakura_multi_hop_acc"]].tolist() == [55.0, 45.0]
-    assert table5["mmau_acc"].isna().all()
-    assert table5["notes"].str.contains("mmau: set evaluation.benchmarks.mmau").all()
-
-    details = pd.read_csv(outputs["details"], keep_default_na=False)
-    assert list(details.columns) == DETAIL_COLUMNS
-    assert len(details) == 2 * len(hallucination) + 2 + 3
-    sakura = details[details["evaluation"] == "sakura"].set_index("subset")["value"].to_dict()
-    assert sakura == {"all": 50.0, "single": 55.0, "multi": 45.0}
 
 
 def test_known_clips_point_at_their_corpus_feature_cache(metadata_paths: list[Path]) -> None:

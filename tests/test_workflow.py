@@ -113,7 +113,7 @@ def test_the_whole_dag_produces_tables_4_and_5(finished_run):
     workdir, _ = finished_run
     table4 = pd.read_csv(workdir / "results/table4.csv")
     assert list(table4["model"]) == MODELS
-    assert list(table4.columns) == ["model", *table_columns("table4"), "notes"]
+    assert list(table4.columns) == ["model", *table_columns("table4"), "valid", "notes"]
     # The demo configures no EDANSA, CochlScene or Nonspeech7k: empty, and said so in every row.
     for evaluation, column in [
         ("edansa", "edansa_f1"),
@@ -128,7 +128,7 @@ def test_the_whole_dag_produces_tables_4_and_5(finished_run):
 
     table5 = pd.read_csv(workdir / "results/table5.csv")
     assert list(table5["model"]) == MODELS
-    assert list(table5.columns) == ["model", *table_columns("table5"), "notes"]
+    assert list(table5.columns) == ["model", *table_columns("table5"), "valid", "notes"]
     percentages = [c for c in table_columns("table5") if c not in ("if_open", "if_forgetting_rate")]
     assert table5[percentages].notna().all().all()
     assert table5[percentages].apply(lambda column: column.between(0, 100)).all().all()
@@ -142,6 +142,12 @@ def test_the_whole_dag_produces_tables_4_and_5(finished_run):
         assert (workdir / "results" / plot).stat().st_size > 0
     details = pd.read_csv(workdir / "results/eval_details.csv")
     assert set(details["subset"][details["evaluation"] == "sakura"]) >= {"all"}
+    # A subset of one item has no interval.
+    assert details["ci_low"].notna().any() and details["chance"].notna().any()
+    comparisons = pd.read_csv(workdir / "results/comparisons.csv")
+    assert {("positive_negative", "positive_only"), ("positive_only", "text_ceiling")} <= set(
+        zip(comparisons["model_a"], comparisons["model_b"])
+    )
     for variant in ("positive_only", "positive_negative", "ma_difference"):
         adapter = workdir / "models/adapters" / variant
         assert {"adapter.safetensors", "adapter_config.json", "loss.csv", "loss.png"} <= {
@@ -236,7 +242,8 @@ def test_the_report_shows_tables_plots_and_loss_curves(finished_run, tmp_path):
     result = snakemake(workdir, "--report", "report.html", "--", "results/table4.csv")
     assert result.returncode == 0, result.stderr[-3000:]
     html = (workdir / "report.html").read_text()
-    for shown in ("results/table4.png", "results/table5.png", "results/table4.csv", "results/table5.csv"):
+    shown_results = ("table4.png", "table5.png", "table4.csv", "table5.csv", "eval_details.csv", "comparisons.csv")
+    for shown in (f"results/{name}" for name in shown_results):
         assert f'"{shown}"' in html
     for variant in MODELS[:3]:
         assert f'"models/adapters/{variant}/loss.png"' in html

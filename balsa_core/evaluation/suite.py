@@ -5,9 +5,10 @@ An evaluation's items (``ITEM_COLUMNS`` of the loaders, plus ``clip_id`` and ``d
 become prompts with :func:`prepare_items`: multiple-choice options are shuffled with a fixed
 seed and lettered, and each question type gets its answer instruction. :func:`score_replies`
 reads each reply back (yes/no, option letter or text, open word, or a format constraint) and
-:func:`evaluation_metrics` turns the scored items into percentages through scikit-learn, over
-all items and per subset. A reply the parser cannot read is wrong and is also counted as
-``unparsed``.
+:func:`evaluation_metrics` turns the scored items into percentages (scikit-learn's definitions,
+``metrics.py``), over all items and per subset; :func:`item_scorer` scores any selection of them,
+for the tables' bootstrap intervals. A reply the parser cannot read is wrong and is also counted
+as ``unparsed``.
 """
 
 from __future__ import annotations

@@ -1,9 +1,11 @@
 """Tables IV and V from the evaluations' metrics: one row per model, an empty cell and a note for
-anything not measured, and the same numbers in long form for the report.
+anything not measured, whether the row's evaluations mean anything for this backbone, and the
+same numbers in long form with their intervals and chance levels for the report.
 
 ``results`` maps (evaluation, model) to the metrics an evaluation job wrote: ``items``,
 ``answered``, ``skipped`` (reason -> count), ``overall`` and ``subsets`` (see
-:func:`balsa_core.evaluation.suite.evaluation_metrics`).
+:func:`balsa_core.evaluation.suite.evaluation_metrics`). Intervals, chance levels and validity
+come from the answer sheets (:mod:`balsa_core.evaluation.uncertainty`).
 """
 
 from __future__ import annotations
@@ -11,25 +13,37 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 
+import numpy as np
 import pandas as pd
 
 from balsa_core.evaluation.instruction_following import forgetting_rate
-from balsa_core.evaluation.registry import COLUMNS, IF_OPEN_NOTE, TABLE5, table_columns
+from balsa_core.evaluation.registry import COLUMNS, IF_OPEN_NOTE, TABLE5, Column, table_columns
 from balsa_core.evaluation.suite import metric_value
+from balsa_core.evaluation.uncertainty import OVERALL, ScopeStatistics, Statistics, Validity
 
 Results = Mapping[tuple[str, str], Mapping[str, object]]
-DETAIL_COLUMNS = ["evaluation", "subset", "model", "answered", "metric", "value"]
+DETAIL_COLUMNS = ["evaluation", "subset", "model", "answered", "metric", "value", "ci_low", "ci_high", "chance"]
+VALID = "valid"
 
 
 def results_table(
-    table: str, results: Results, models: Sequence[str], unconfigured: Mapping[str, str], text_model: str | None
+    table: str,
+    results: Results,
+    models: Sequence[str],
+    unconfigured: Mapping[str, str],
+    text_model: str | None,
+    validity: Mapping[str, Validity] | None = None,
 ) -> pd.DataFrame:
-    """``table`` (table4 or table5) with a row per model, values in percent to 2 decimals, and ``notes``.
+    """``table`` (table4 or table5) with a row per model, values in percent to 2 decimals,
+    ``valid`` and ``notes``.
 
     ``unconfigured`` maps evaluations that were not run to why (e.g. the config key to set);
     ``text_model`` names the row holding the text-only backbone, whose instruction-following
-    rate the forgetting rate of every other row is relative to.
+    rate the forgetting rate of every other row is relative to. ``validity`` judges evaluations
+    (see :func:`row_validity`; None: none is judged and ``valid`` stays empty); each judgement's
+    note goes to the rows that measured the evaluation.
     """
+    validity = validity or {}
     columns = [column for column in COLUMNS if column.table == table]
     evaluations = list(dict.fromkeys(column.evaluation for column in columns))
     rows = []
@@ -47,14 +61,34 @@ def results_table(
         for column in columns:
             metrics = results.get((column.evaluation, model))
             row[column.name] = None if metrics is None else metric_value(metrics, column)
+        row[VALID], judgement_notes = _judged(row, columns, validity)
+        notes += judgement_notes
         if table == TABLE5:
             notes += _instruction_following(row, model, results, text_model, "instruction_following" in unconfigured)
         row["notes"] = "; ".join(notes)
         rows.append(row)
-    frame = pd.DataFrame(rows, columns=["model", *table_columns(table), "notes"])
+    frame = pd.DataFrame(rows, columns=["model", *table_columns(table), VALID, "notes"])
     numeric = table_columns(table)
     frame[numeric] = frame[numeric].astype(float).round(2)
     return frame
+
+
+def _judged(
+    row: Mapping[str, object], columns: Sequence[Column], validity: Mapping[str, Validity]
+) -> tuple[bool | None, list[str]]:
+    """The row's validity and notes, over the evaluations it has a value for."""
+    measured = dict.fromkeys(column.evaluation for column in columns if row[column.name] is not None)
+    judged = [validity[name] for name in measured if name in validity]
+    return row_validity(judged), [judgement.note for judgement in judged if judgement.note]
+
+
+def row_validity(judged: Sequence[Validity]) -> bool | None:
+    """False when an evaluation of the row is uninformative, True when all judged ones are
+    informative, None (unknown) when some cannot be judged or none was."""
+    verdicts = [judgement.informative for judgement in judged]
+    if False in verdicts:
+        return False
+    return None if not verdicts or None in verdicts else True
 
 
 def _coverage_notes(evaluation: str, metrics: Mapping[str, object]) -> list[str]:
@@ -92,13 +126,17 @@ def _instruction_following(
     return notes
 
 
-def details_table(results: Results) -> pd.DataFrame:
-    """Every metric of every evaluation, model and subset ('all' for the whole evaluation)."""
+def details_table(results: Results, statistics: Statistics | None = None) -> pd.DataFrame:
+    """Every metric of every evaluation, model and subset ('all' for the whole evaluation), with
+    its interval and chance level from ``statistics`` (empty where they have none)."""
+    statistics = statistics or {}
     rows = []
     for (evaluation, model), metrics in sorted(results.items()):
-        scopes = {"all": metrics.get("overall", {}), **dict(metrics.get("subsets", {}))}
+        scopes = {OVERALL: metrics.get("overall", {}), **dict(metrics.get("subsets", {}))}
         for subset, values in scopes.items():
+            scope = statistics.get((evaluation, model, subset))
             for metric, value in sorted(dict(values).items()):
+                low, high, chance = (None, None, None) if scope is None else _bounds(scope, metric)
                 rows.append(
                     {
                         "evaluation": evaluation,
@@ -107,6 +145,39 @@ def details_table(results: Results) -> pd.DataFrame:
                         "answered": int(metrics.get("answered", metrics.get("items", 0))),
                         "metric": metric,
                         "value": round(float(value), 2),
+                        "ci_low": low,
+                        "ci_high": high,
+                        "chance": chance,
                     }
                 )
-    return pd.DataFrame(rows, columns=DETAIL_COLUMNS)
+    frame = pd.DataFrame(rows, columns=DETAIL_COLUMNS)
+    bounds = ["ci_low", "ci_high", "chance"]
+    frame[bounds] = frame[bounds].astype(float).round(2)
+    return frame
+
+
+def _bounds(scope: ScopeStatistics, metric: str) -> tuple[float | None, float | None, float | None]:
+    return scope.low.get(metric), scope.high.get(metric), scope.chance.get(metric)
+
+
+def cell_intervals(
+    table: str, models: Sequence[str], statistics: Statistics
+) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, float]]:
+    """Each cell's interval bounds (rows: models, columns: the table's metric columns; NaN where
+    unknown) and each column's chance level, for the plot. A column's chance is taken from the
+    model that answered the most of its items (models may skip different items)."""
+    columns = [column for column in COLUMNS if column.table == table]
+    low = pd.DataFrame(np.nan, index=list(models), columns=[column.name for column in columns])
+    high = low.copy()
+    chance = {}
+    for column in columns:
+        scopes = [statistics.get((column.evaluation, model, column.subset or OVERALL)) for model in models]
+        for model, scope in zip(models, scopes):
+            if scope is not None and column.metric in scope.low:
+                low.loc[model, column.name] = scope.low[column.metric]
+                high.loc[model, column.name] = scope.high[column.metric]
+        levels = [(scope.items, scope.chance.get(column.metric)) for scope in scopes if scope is not None]
+        levels = [(items, level) for items, level in levels if level is not None]
+        if levels:
+            chance[column.name] = max(levels, key=lambda pair: pair[0])[1]
+    return low, high, chance

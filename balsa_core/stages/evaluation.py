@@ -27,7 +27,8 @@ from balsa_core.evaluation.loaders.common import ITEM_COLUMNS
 from balsa_core.evaluation.registry import EVALUATIONS, TABLE4, TABLE5
 from balsa_core.evaluation.suite import INSTRUCTION, AnswerInstructions, prepare_items
 from balsa_core.evaluation.synonym_hypernym import build_synonym_hypernym_items
-from balsa_core.evaluation.tables import details_table, results_table
+from balsa_core.evaluation.tables import cell_intervals, details_table, results_table
+from balsa_core.evaluation.uncertainty import comparisons_table, evaluation_validity, scope_statistics
 from balsa_core.metadata import read_metadata
 from balsa_core.ontology import load_ontology
 from balsa_core.readers.audiocaps import find_audio
@@ -245,25 +246,55 @@ def with_clip_columns(items: pd.DataFrame, clips: pd.DataFrame) -> pd.DataFrame:
 
 def evaluation_tables(
     metric_paths: Sequence[Path],
+    answer_paths: Sequence[Path],
     models: Sequence[str],
     unconfigured: Mapping[str, str],
     text_model: str | None,
     outputs: Mapping[str, Path],
 ) -> None:
-    """table4/table5 CSV and PNG and the long-form details CSV (``outputs`` keys: table4,
-    table4_plot, table5, table5_plot, details)."""
-    results = {}
-    for path in metric_paths:
-        metrics = json.loads(Path(path).read_text())
-        results[metrics["evaluation"], metrics["model"]] = metrics
+    """table4/table5 CSV and PNG, the long-form details CSV with intervals and chance levels, and
+    the paired comparisons CSV (``outputs`` keys: table4, table4_plot, table5, table5_plot,
+    details, comparisons). ``answer_paths`` are the answer sheets of the evaluation jobs, in the
+    order of their ``metric_paths``."""
+    results, sheets = read_evaluation_results(metric_paths, answer_paths)
+    statistics = scope_statistics(sheets)
+    validity = evaluation_validity(sorted({evaluation for evaluation, _ in results}), text_model, sheets, statistics)
     for table, title in (
         (TABLE4, "Audio QA and hallucination (Table IV)"),
         (TABLE5, "Reasoning and instruction following (Table V)"),
     ):
-        frame = results_table(table, results, models, unconfigured, text_model)
+        frame = results_table(table, results, models, unconfigured, text_model, validity)
         Path(outputs[table]).parent.mkdir(parents=True, exist_ok=True)
         frame.to_csv(outputs[table], index=False)
-        plot_results_table(frame, Path(outputs[f"{table}_plot"]), title)
+        low, high, chance = cell_intervals(table, models, statistics)
+        plot_results_table(frame, Path(outputs[f"{table}_plot"]), title, low=low, high=high, chance=chance)
         log.info("%s:\n%s", table, frame.drop(columns="notes").to_string(index=False))
+    for judgement in validity.values():
+        if judgement.note:
+            log.warning("%s", judgement.note)
     Path(outputs["details"]).parent.mkdir(parents=True, exist_ok=True)
-    details_table(results).to_csv(outputs["details"], index=False)
+    details_table(results, statistics).to_csv(outputs["details"], index=False)
+    comparisons = comparisons_table(sheets, models, text_model)
+    comparisons.to_csv(outputs["comparisons"], index=False)
+    log.info("comparisons:\n%s", comparisons.to_string(index=False))
+
+
+def read_evaluation_results(
+    metric_paths: Sequence[Path], answer_paths: Sequence[Path]
+) -> tuple[dict[tuple[str, str], dict], dict[tuple[str, str], pd.DataFrame]]:
+    """Each evaluation job's metrics and answer sheet, keyed (evaluation, model) as its metrics
+    name them; a sheet must hold as many items as its metrics say were answered."""
+    if len(metric_paths) != len(answer_paths):
+        raise ValueError(f"{len(metric_paths)} metrics files but {len(answer_paths)} answer sheets")
+    results, sheets = {}, {}
+    for metric_path, answer_path in zip(metric_paths, answer_paths):
+        metrics = json.loads(Path(metric_path).read_text())
+        sheet = pd.read_parquet(answer_path)
+        if len(sheet) != metrics["answered"]:
+            raise ValueError(
+                f"{answer_path}: {len(sheet)} answered items, but {metric_path} says {metrics['answered']}: "
+                "are they the same job's?"
+            )
+        key = (metrics["evaluation"], metrics["model"])
+        results[key], sheets[key] = metrics, sheet
+    return results, sheets
