@@ -145,9 +145,8 @@ def evaluation_validity(
         if metric is None or not _has_chance(statistics, evaluation, metric):
             continue
         if text_model is None:
-            validity[evaluation] = Validity(
-                evaluation, None, f"{evaluation}: validity unknown without the text ceiling (evaluation.text_ceiling: true)"
-            )
+            unknown = f"{evaluation}: validity unknown without the text ceiling (evaluation.text_ceiling: true)"
+            validity[evaluation] = Validity(evaluation, None, unknown)
             continue
         scope = statistics.get((evaluation, text_model, OVERALL))
         if scope is None or metric not in scope.values:
