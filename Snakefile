@@ -20,6 +20,7 @@ include: "rules/generate.smk"
 include: "rules/features.smk"
 include: "rules/train.smk"
 include: "rules/evaluate.smk"
+include: "rules/grounding.smk"
 
 
 rule all:
@@ -29,5 +30,7 @@ rule all:
         "results/table4.png",
         "results/table5.csv",
         "results/table5.png",
+        "results/grounding.csv",
+        "results/grounding.png",
         "results/data_summary.csv",
         "results/generation_quality.csv",

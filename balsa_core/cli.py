@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from balsa_core.config import (
+    UNTRAINED,
     ConfigError,
     configured_evaluations,
     generation_params,
@@ -19,6 +20,7 @@ from balsa_core.config import (
     variant_mix,
     variant_training,
 )
+from balsa_core.evaluation.registry import GROUNDING
 from balsa_core.logs import setup_logging
 from balsa_core.stages import data as data_stages
 from balsa_core.stages import evaluation as evaluation_stages
@@ -67,8 +69,18 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--out", type=Path, required=True, help="adapter directory")
     train.add_argument("--init-from", type=Path, help="stage-1 adapter directory (multi-audio curriculum)")
 
+    untrained = commands.add_parser(
+        "untrained-adapter", help="save the adapter as training starts it (the grounding evaluation's floor)"
+    )
+    untrained.add_argument("--features", type=Path, nargs="+", required=True, help="feature index Parquets")
+    untrained.add_argument("--llm", type=Path, required=True)
+    untrained.add_argument("--encoder", type=Path, required=True)
+    untrained.add_argument("--out", type=Path, default=Path("models/adapters") / UNTRAINED, help="adapter directory")
+
     items = commands.add_parser("eval-items", help="write the prepared items of one evaluation")
-    items.add_argument("evaluation", help="an evaluation of Tables IV and V (see balsa_core/evaluation/registry.py)")
+    items.add_argument(
+        "evaluation", help="an evaluation of Tables IV and V, or grounding (see balsa_core/evaluation/registry.py)"
+    )
     items.add_argument("--metadata", type=Path, nargs="+", required=True, help="metadata tables of the corpora")
     items.add_argument("--truth", type=Path, help="the demo's events.csv (the demo's captioned clips' tags)")
     items.add_argument("--out", type=Path, required=True, help="items Parquet")
@@ -147,11 +159,22 @@ def main(argv: Sequence[str] | None = None) -> int:
             init_from=args.init_from,
             feature_settings=config["features"],
         )
+    elif args.command == "untrained-adapter":
+        model_stages.untrained_adapter(
+            args.features,
+            args.llm,
+            args.encoder,
+            config["prompts"],
+            config["features"]["layers"],
+            config["adapter"],
+            config["features"],
+            config["training"]["seed"],
+            args.out,
+        )
     elif args.command == "eval-items":
-        if args.evaluation not in configured_evaluations(config):
-            raise SystemExit(
-                f"balsa: {args.evaluation!r} is not configured; configured: {configured_evaluations(config)}"
-            )
+        runnable = [*configured_evaluations(config), GROUNDING]
+        if args.evaluation not in runnable:
+            raise SystemExit(f"balsa: {args.evaluation!r} is not configured; configured: {runnable}")
         evaluation = config["evaluation"]
         evaluation_stages.evaluation_items(
             args.evaluation,

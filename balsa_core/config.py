@@ -16,13 +16,22 @@ from typing import Any
 import jsonschema
 import yaml
 
-from balsa_core.evaluation.registry import ALWAYS_AVAILABLE, EVALUATIONS
+from balsa_core.evaluation.registry import ALWAYS_AVAILABLE, EVALUATIONS, GROUNDING
 
 DEMO_ROOT = Path("data/demo")
 DEMO_LAYOUTS = {"esc50": DEMO_ROOT / "esc50", "audiocaps": DEMO_ROOT / "audiocaps"}
 BUNDLED_MODELS = {
     "llm": ("smollm2-135m-instruct",),
     "encoder": ("whisper-tiny.en",),
+}
+# The papers' positive generation prompt, P_pos: grounding's description prompt when no
+# targets.positive set gives one.
+POSITIVE_PROMPT = "Replay the audio."
+# Model names of the evaluation rows that are not variants.
+UNTRAINED = "untrained"
+RESERVED_MODELS = {
+    UNTRAINED: "the untrained adapter of the grounding evaluation",
+    "text_ceiling": "the text-only backbone of the evaluations",
 }
 
 
@@ -52,6 +61,8 @@ def validate_config(config: dict[str, Any], base_dir: Path | str = ".", source: 
         raise ConfigError(f"{source}: {_describe(errors[0])}")
     for problem in _semantic_problems(config, Path(base_dir)):
         raise ConfigError(f"{source}: {problem}")
+    grounding = config["evaluation"][GROUNDING]
+    grounding.setdefault("prompt", config["targets"].get("positive", {}).get("prompt", POSITIVE_PROMPT))
     return config
 
 
@@ -137,6 +148,8 @@ def _target_set_problems(config: Mapping[str, Any], base_dir: Path) -> Iterator[
         if "backend" in entry and entry["backend"] not in backends:
             yield f"{where}.backend: {entry['backend']!r} is not an entry of generation.backends"
     for variant, entry in config["variants"].items():
+        if variant in RESERVED_MODELS:
+            yield f"variants.{variant}: the name is reserved for {RESERVED_MODELS[variant]}"
         mix = variant_mix(entry)
         if not mix:
             yield f"variants.{variant}: names no target set to train on"

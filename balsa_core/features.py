@@ -33,7 +33,7 @@ import logging
 import math
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -289,6 +289,10 @@ class FeatureStore:
 
     def __len__(self) -> int:
         return len(self._locations)
+
+    def __iter__(self) -> Iterator[str]:
+        """The cached clips' ids."""
+        return iter(self._locations)
 
     def get(self, clip_id: str) -> torch.Tensor:
         """``[layers, frames, dim]`` in float16."""

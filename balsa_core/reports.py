@@ -231,6 +231,44 @@ def epoch_boundaries(loss: pd.DataFrame) -> list[float]:
     return [float(step) for step in loss["step"].to_numpy()[starts]]
 
 
+def plot_grounding(table: pd.DataFrame, path: Path) -> None:
+    """Per model, the recall of its own clip's tags beside the control clip's, and their
+    difference (grounding) with its bootstrap interval: a model that hears sits above zero."""
+    if table.empty:
+        raise ValueError("plot_grounding: the table has no models")
+    figure, axes = _new_figure()
+    positions = np.arange(len(table))
+    width = 0.27
+    bars = [
+        ("recall", "own clip's tags (recall)", "tab:blue"),
+        ("control_recall", "another clip's tags (control recall)", "tab:grey"),
+        ("grounding", "grounding: own minus control", "tab:green"),
+    ]
+    for offset, (column, label, colour) in zip((-width, 0.0, width), bars):
+        values = table[column].to_numpy(dtype=float)
+        drawn = axes.bar(positions + offset, np.nan_to_num(values), width=width, label=label, color=colour)
+        axes.bar_label(drawn, labels=["" if np.isnan(value) else f"{value:.1f}" for value in values], padding=2)
+    grounding = table["grounding"].to_numpy(dtype=float)
+    errors = np.abs(np.vstack([grounding - table["grounding_low"], table["grounding_high"] - grounding]))
+    axes.errorbar(
+        positions + width,
+        grounding,
+        yerr=np.nan_to_num(errors),
+        fmt="none",
+        ecolor="black",
+        capsize=6,
+        label="95% interval",
+    )
+    axes.axhline(0, color="black", linewidth=0.8)
+    axes.set_xticks(positions, [f"{model}\n({items} clips)" for model, items in zip(table["model"], table["items"])])
+    axes.set_ylabel("% of the clip's tag words named")
+    axes.set_title("Grounding: descriptions naming their own clip's tags rather than another clip's", pad=16)
+    axes.grid(axis="y", alpha=0.3)
+    axes.set_axisbelow(True)
+    axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncols=4, frameon=False)
+    _save(figure, path)
+
+
 def _new_figure() -> tuple[Figure, Axes]:
     figure = Figure(figsize=FIGURE_SIZE_INCHES, dpi=FIGURE_DPI, layout="constrained")
     FigureCanvasAgg(figure)

@@ -4,6 +4,7 @@ import json
 from pathlib import Path
 
 from balsa_core.config import (
+    UNTRAINED,
     ConfigError,
     configured_evaluations,
     evaluation_input_files,
@@ -18,6 +19,7 @@ from balsa_core.config import (
     variant_mix,
     variant_training,
 )
+from balsa_core.evaluation.registry import GROUNDING
 from balsa_core.readers import annotation_files
 
 try:
@@ -37,7 +39,8 @@ TRAINING_GPUS = config["training"]["distributed"]["processes_per_node"] if confi
 
 wildcard_constraints:
     corpus="|".join(CORPORA),
-    variant="|".join(VARIANTS),
+    # The untrained adapter is evaluated like a variant; train_adapter makes only the variants.
+    variant="|".join([*VARIANTS, UNTRAINED]),
     role="llm|encoder",
 
 
@@ -121,8 +124,14 @@ def evaluated_models():
     return VARIANTS + ([TEXT_MODEL] if TEXT_MODEL else [])
 
 
+def grounding_models():
+    """The grounding table's rows: the untrained adapter (its floor), the variants, the text ceiling."""
+    return [UNTRAINED, *evaluated_models()]
+
+
 wildcard_constraints:
-    evaluation="|".join(EVALUATIONS_RUN),
+    # Grounding is not in the tables' evaluations: it has a table of its own.
+    evaluation="|".join([*EVALUATIONS_RUN, GROUNDING]),
 
 
 def benchmark_files(wildcards):
@@ -132,6 +141,9 @@ def benchmark_files(wildcards):
 def evaluation_item_settings(wildcards):
     """Only the settings that shape this evaluation's items, so changing one reruns only it."""
     evaluation = config["evaluation"]
+    if wildcards.evaluation == GROUNDING:
+        # Asked bare: no answer instruction, no options, so not evaluation.prompting.
+        return canonical({GROUNDING: evaluation[GROUNDING]})
     settings = {"prompting": evaluation["prompting"]}
     if wildcards.evaluation in ("hallucination", "instruction_following"):
         settings[wildcards.evaluation] = evaluation[wildcards.evaluation]

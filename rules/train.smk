@@ -2,6 +2,8 @@
 # declared outputs that Snakemake deletes after a failure, so a rerun resumes from them.
 # Stage 2 of the multi-audio curriculum (init_from) starts from its stage-1 adapter.
 rule train_adapter:
+    wildcard_constraints:
+        variant="|".join(VARIANTS),
     input:
         targets=variant_targets,
         features=feature_indexes(),

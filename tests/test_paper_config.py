@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from balsa_core.config import load_config
+from balsa_core.config import UNTRAINED, load_config
 from balsa_core.evaluation.loaders.classification import COCHLSCENE_SCENES
-from balsa_core.evaluation.registry import EVALUATIONS
+from balsa_core.evaluation.registry import EVALUATIONS, GROUNDING
 from balsa_core.readers import annotation_files
 
 REPO = Path(__file__).resolve().parents[1]
@@ -77,7 +77,10 @@ SINGLE_AUDIO_SETS = 7  # positive, negative, combined, rule_based, external x2, 
 VARIANTS = 9
 CORPORA = 8
 BENCHMARKS = len(EVALUATIONS)
-# The papers' DAG: rule -> jobs, for the default target (both tables and the data reports).
+# Grounding's items, features and answers come from the evaluation rules too, one more evaluation,
+# asked of every variant, the untrained adapter and the text ceiling.
+ITEM_EVALUATIONS = BENCHMARKS + 1
+# The papers' DAG: rule -> jobs, for the default target (the tables, grounding and the data reports).
 EXPECTED_JOBS = {
     "prepare_model": 2,
     "metadata": CORPORA,
@@ -86,12 +89,14 @@ EXPECTED_JOBS = {
     "multi_audio_pairs": 1,
     "generate_pair_targets": 2,
     "train_adapter": VARIANTS,
+    "untrained_adapter": 1,
     "evaluation_clips": 1,
-    "evaluation_items": BENCHMARKS,
-    "evaluation_features": BENCHMARKS,
-    "evaluate_adapter": VARIANTS * BENCHMARKS,
-    "evaluate_text_ceiling": BENCHMARKS,
+    "evaluation_items": ITEM_EVALUATIONS,
+    "evaluation_features": ITEM_EVALUATIONS,
+    "evaluate_adapter": VARIANTS * ITEM_EVALUATIONS + 1,
+    "evaluate_text_ceiling": ITEM_EVALUATIONS,
     "evaluation_tables": 1,
+    "grounding_table": 1,
     "data_summary": 1,
     "generation_quality": 1,
     "all": 1,
@@ -101,6 +106,7 @@ GPU_RULES = (
     "generate_pair_targets",
     "cache_features",
     "train_adapter",
+    "untrained_adapter",
     "evaluation_features",
     "evaluate_adapter",
     "evaluate_text_ceiling",
@@ -173,8 +179,9 @@ def test_every_variant_and_evaluation_is_in_the_dag(paper_tree):
     config = yaml.safe_load(PAPER_CONFIG.read_text())
     for variant in config["variants"]:
         assert f"models/adapters/{variant}/adapter.safetensors" in result.stdout
-        for evaluation in EVALUATIONS:
+        for evaluation in [*EVALUATIONS, GROUNDING]:
             assert f"results/eval/{evaluation}/{variant}.json" in result.stdout
+    assert f"results/eval/{GROUNDING}/{UNTRAINED}.json" in result.stdout
 
 
 def planned_resources(output: str) -> dict[str, list[dict[str, str]]]:
@@ -227,7 +234,13 @@ def test_the_slurm_profile_renders_resources_for_every_gpu_rule(paper_tree):
     )
     assert generation_gpus.count(expected_gpus["generate_targets"]) == len(vllm_sets) * CORPORA
     assert generation_gpus.count(0) == len(gpu_free_sets) * CORPORA
-    for rule in ("cache_features", "evaluation_features", "evaluate_adapter", "evaluate_text_ceiling"):
+    for rule in (
+        "cache_features",
+        "untrained_adapter",
+        "evaluation_features",
+        "evaluate_adapter",
+        "evaluate_text_ceiling",
+    ):
         assert {int(resources["gpu"]) for resources in jobs[rule]} == {1}
     assert "gpu" not in jobs["metadata"][0] or int(jobs["metadata"][0]["gpu"]) == 0
 

@@ -182,12 +182,12 @@ def test_a_finished_run_has_nothing_to_do(finished_run):
     assert planned_jobs(workdir) == {}
 
 
-def planned_after(workdir: Path, config: dict, edit) -> dict[str, int]:
+def planned_after(workdir: Path, config: dict, edit, target: str = "results/table4.csv") -> dict[str, int]:
     changed = yaml.safe_load(yaml.safe_dump(config))
     edit(changed)
     write_config(workdir, changed)
     try:
-        return planned_jobs(workdir)
+        return planned_jobs(workdir, target)
     finally:
         write_config(workdir, config)
 
@@ -332,6 +332,34 @@ def test_data_summary_and_multi_audio_pairs(finished_run):
     pairs = pd.read_parquet(workdir / "data/pairs/pairs.parquet")
     assert len(pairs) > 0 and (pairs["first_clip_id"] != pairs["second_clip_id"]).all()
     assert (pairs["first_corpus"] == pairs["second_corpus"]).all(), "the default pairs within a corpus"
+
+
+def test_grounding_has_every_model_and_the_untrained_floor(finished_run):
+    workdir, config = finished_run
+    result = snakemake(workdir, "--cores", "2", "--", "results/grounding.csv")
+    assert result.returncode == 0, result.stderr[-5000:]
+    grounding = pd.read_csv(workdir / "results/grounding.csv")
+    assert grounding["model"].tolist() == ["untrained", *MODELS]
+    assert (grounding["items"] > 1).all()
+    percentages = grounding[["recall", "control_recall"]]
+    assert percentages.notna().all().all() and percentages.apply(lambda column: column.between(0, 100)).all().all()
+    assert (grounding["grounding_low"] <= grounding["grounding_high"]).all()
+    assert (workdir / "results/grounding.png").stat().st_size > 0
+    untrained = workdir / "models/adapters/untrained"
+    assert {path.name for path in untrained.iterdir()} == {"adapter.safetensors", "adapter_config.json"}
+
+    # Grounding's settings rerun its items, answers and table, and nothing of Tables IV and V.
+    def reseed(changed: dict) -> None:
+        changed["evaluation"]["grounding"]["seed"] = 1
+
+    assert planned_after(workdir, config, reseed) == {}
+    assert planned_after(workdir, config, reseed, "results/grounding.csv") == {
+        "evaluation_items": 1,
+        "evaluation_features": 1,
+        "evaluate_adapter": 4,
+        "evaluate_text_ceiling": 1,
+        "grounding_table": 1,
+    }
 
 
 def test_every_target_set_is_generated_with_its_quality_report(finished_run):

@@ -2,7 +2,8 @@
 
 Items come from an evaluation's released files (through its loader), or are built here from
 the held-out (test-split) clips of the training corpora: the POPE-style hallucination items
-when no released files are configured, and the instruction-following items. Every item gets a
+when no released files are configured, the instruction-following items and the grounding items
+(a description prompt, scored against the clip's tags and a control clip's). Every item gets a
 ``clip_id`` (its feature-cache key), and when the training metadata knows the clip a
 ``description`` of it for the text-only backbone and the ``corpus_clip_id`` its features are
 already cached under; and its prompt (see ``suite.prepare_items``).
@@ -20,24 +21,29 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from balsa_core.evaluation.grounding import build_grounding_items, grounding_table
 from balsa_core.evaluation.hallucination import build_hallucination_items
 from balsa_core.evaluation.instruction_following import build_if_items
 from balsa_core.evaluation.loaders import load_benchmark
 from balsa_core.evaluation.loaders.common import ITEM_COLUMNS
-from balsa_core.evaluation.registry import EVALUATIONS, TABLE4, TABLE5
+from balsa_core.evaluation.registry import EVALUATIONS, GROUNDING, TABLE4, TABLE5
 from balsa_core.evaluation.suite import INSTRUCTION, AnswerInstructions, prepare_items
 from balsa_core.evaluation.synonym_hypernym import build_synonym_hypernym_items
 from balsa_core.evaluation.tables import cell_intervals, details_table, results_table
 from balsa_core.evaluation.uncertainty import comparisons_table, evaluation_validity, scope_statistics
+from balsa_core.generation.quality import sound_terms
 from balsa_core.metadata import read_metadata
 from balsa_core.ontology import load_ontology
 from balsa_core.readers.audiocaps import find_audio
 from balsa_core.readers.audioset import read_segments
-from balsa_core.reports import plot_results_table
+from balsa_core.reports import plot_grounding, plot_results_table
 
 log = logging.getLogger(__name__)
 
 CLIP_COLUMNS = ["clip_id", "offset_s", "duration_s", "description", "corpus_clip_id"]
+# Grounding's description prompt is asked bare (no answer instruction, no options to shuffle):
+# its items do not depend on evaluation.prompting, which its rule does not pass.
+BARE_PROMPTING = {"yes_no_instruction": "", "choice_instruction": "", "open_instruction": "", "shuffle_seed": 0}
 
 
 def evaluation_clips(metadata_paths: Sequence[Path], truth_csv: Path | None, out_path: Path) -> None:
@@ -72,13 +78,15 @@ def evaluation_items(
         )
     elif evaluation == "synonym_hypernym":
         items = synonym_hypernym_items(benchmark)
+    elif evaluation == GROUNDING:
+        items = grounding_items(clips, settings[GROUNDING])
     else:
         loader = EVALUATIONS[evaluation].loader
         items = load_benchmark(loader, benchmark["files"], benchmark["audio_dir"], **benchmark.get("options", {}))
     if benchmark and "max_items" in benchmark:
         items = subsample(items, benchmark["max_items"], benchmark.get("seed", 0))
     items = with_clip_columns(items, clips)
-    prompting = settings["prompting"]
+    prompting = settings.get("prompting", BARE_PROMPTING)
     instructions = AnswerInstructions(
         yes_no=prompting["yes_no_instruction"],
         multiple_choice=prompting["choice_instruction"],
@@ -178,6 +186,27 @@ def instruction_items(test: pd.DataFrame, settings: Mapping[str, Any]) -> pd.Dat
             "constraint": constrained["constraint"],
         }
     )
+
+
+def grounding_items(clips: pd.DataFrame, settings: Mapping[str, Any]) -> pd.DataFrame:
+    """The description prompt on held-out clips whose tags name a sound, at most ``max_clips`` of
+    them drawn with the seed (across corpora, not the first corpus's), each with a control clip;
+    precision is over the tags of every clip of the corpora."""
+    described = clips[clips["tags"].map(lambda tags: bool(sound_terms(tags)))]
+    test = held_out(described, {})
+    log.info(
+        "grounding: %d held-out tagged clips, %d of them with a tag that names a sound",
+        len(held_out(clips, {})),
+        len(test),
+    )
+    if "max_clips" in settings:
+        test = subsample(test, settings["max_clips"], settings["seed"]).reset_index(drop=True)
+    if len(test) < 2:
+        raise ValueError(
+            f"evaluation.grounding: {len(test)} held-out clip(s) with tags; the control needs at least two"
+        )
+    vocabulary = [tag for tags in clips["tags"] for tag in tags]
+    return build_grounding_items(test, vocabulary, settings["prompt"], settings["seed"])
 
 
 def synonym_hypernym_items(benchmark: Mapping[str, Any]) -> pd.DataFrame:
@@ -298,3 +327,18 @@ def read_evaluation_results(
         key = (metrics["evaluation"], metrics["model"])
         results[key], sheets[key] = metrics, sheet
     return results, sheets
+
+
+def grounding_results(
+    answer_paths: Sequence[Path], models: Sequence[str], seed: int, out_csv: Path, out_plot: Path
+) -> None:
+    """results/grounding.csv and its plot from each model's scored answers (``answer_paths`` in
+    the order of ``models``); ``seed`` draws the bootstrap resamples."""
+    if len(answer_paths) != len(models):
+        raise ValueError(f"{len(answer_paths)} answer sheets for {len(models)} models")
+    scored = {model: pd.read_parquet(path) for model, path in zip(models, answer_paths)}
+    table = grounding_table(scored, seed=seed)
+    out_csv.parent.mkdir(parents=True, exist_ok=True)
+    table.to_csv(out_csv, index=False)
+    plot_grounding(table, out_plot)
+    log.info("grounding:\n%s", table.to_string(index=False))

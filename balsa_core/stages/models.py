@@ -12,7 +12,7 @@ import json
 import logging
 import os
 import shutil
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -20,11 +20,14 @@ from typing import Any
 import pandas as pd
 import torch
 import torch.distributed as dist
+from transformers import PreTrainedModel
 
 from balsa_core.adapter import AdapterConfig, QFormerAdapter
 from balsa_core.audio_llm import ADAPTER_WEIGHTS, AudioLLM, AudioLLMSpec, load_adapter
 from balsa_core.backbones import ModelManifest, inference_device, inference_dtype, load_encoder, load_llm, prepare_model
 from balsa_core.evaluation.answering import answer_with_audio, answer_with_text
+from balsa_core.evaluation.grounding import grounding_metrics, score_grounding
+from balsa_core.evaluation.registry import FREE_FORM, GROUNDING
 from balsa_core.evaluation.suite import evaluation_metrics, score_replies
 from balsa_core.features import FeatureStore, cache_features
 from balsa_core.generation import SamplingSettings, make_backend
@@ -156,18 +159,11 @@ def train(
     store = FeatureStore(feature_indexes)
     targets = pd.concat([read_targets(path) for path in target_paths], ignore_index=True)
     training_set = select_training_targets(targets, mix)
-    # Clips whose audio the cache skipped have no features; any other clip gives the width.
-    first_clip = next(clip for clips in training_set["clip_ids"] for clip in clips if clip in store)
-    adapter_config = AdapterConfig(
-        encoder_dim=store.get(first_clip).shape[-1],
-        llm_dim=llm.get_input_embeddings().embedding_dim,
-        num_encoder_layers=len(layers),
-        **adapter_settings,
-    )
+    training_clips = (clip for clips in training_set["clip_ids"] for clip in clips)
+    adapter_config = adapter_config_for(store, training_clips, llm, layers, adapter_settings)
     settings = {key: value for key, value in training_settings.items() if key != "distributed"}
     config = TrainingConfig(**settings)
-    torch.manual_seed(config.seed)
-    adapter = QFormerAdapter(adapter_config)
+    adapter = initial_adapter(adapter_config, config.seed)
     if init_from is not None:
         adapter = _stage_one_adapter(init_from, adapter_config)
     model = AudioLLM(llm.to(device), tokenizer, adapter.to(device), _template(prompts), config.max_target_tokens)
@@ -177,22 +173,87 @@ def train(
         _remove_other_runs(checkpoints, keep=run_key)
     history = train_adapter(model, training_set, store, config, checkpoints / run_key, world)
     if world.is_main:
-        spec = AudioLLMSpec(
-            adapter=adapter_config,
-            llm_path=llm_path,
-            encoder_path=ModelManifest.read(encoder_manifest).path,
-            encoder_layers=list(layers),
-            template=_template(prompts),
-            encoder_window=(feature_settings or {}).get("window", "full"),
-            encoder_trim=(feature_settings or {}).get("trim", True),
+        model.save_adapter(
+            out_dir, audio_llm_spec(adapter_config, llm_path, encoder_manifest, layers, prompts, feature_settings)
         )
-        model.save_adapter(out_dir, spec)
         history.to_csv(out_dir / "loss.csv", index=False)
         plot_loss_curve(history, out_dir / "loss.png", title=f"adapter training: {out_dir.name}")
         # A finished run needs no checkpoints; a later change of inputs starts afresh.
         shutil.rmtree(checkpoints, ignore_errors=True)
     if world.size > 1:
         dist.destroy_process_group()
+
+
+def untrained_adapter(
+    feature_indexes: Sequence[Path],
+    llm_manifest: Path,
+    encoder_manifest: Path,
+    prompts: Mapping[str, Any],
+    layers: Sequence[int],
+    adapter_settings: Mapping[str, Any],
+    feature_settings: Mapping[str, Any],
+    seed: int,
+    out_dir: Path,
+) -> None:
+    """Save the adapter exactly as ``train`` starts it (same shape, same seed) and as ``train``
+    saves a trained one, without training it: the floor of the grounding evaluation, which every
+    evaluation reads like any variant's adapter."""
+    llm_path = ModelManifest.read(llm_manifest).path
+    llm, tokenizer = load_llm(llm_path, dtype=inference_dtype(inference_device()))
+    store = FeatureStore(feature_indexes)
+    adapter_config = adapter_config_for(store, store, llm, layers, adapter_settings)
+    model = AudioLLM(llm, tokenizer, initial_adapter(adapter_config, seed), _template(prompts))
+    model.save_adapter(
+        out_dir, audio_llm_spec(adapter_config, llm_path, encoder_manifest, layers, prompts, feature_settings)
+    )
+    log.info("untrained adapter (seed %d): %s", seed, adapter_config)
+
+
+def adapter_config_for(
+    store: FeatureStore,
+    clip_ids: Iterable[str],
+    llm: PreTrainedModel,
+    layers: Sequence[int],
+    adapter_settings: Mapping[str, Any],
+) -> AdapterConfig:
+    """The adapter's shape: the encoder width of the first of ``clip_ids`` with cached features
+    (clips whose audio the cache skipped have none), the LLM's embedding width, one readout per
+    configured encoder layer, and the config's adapter settings."""
+    first_clip = next((clip for clip in clip_ids if clip in store), None)
+    if first_clip is None:
+        raise ValueError("no clip has cached features, so the encoder width is unknown")
+    return AdapterConfig(
+        encoder_dim=store.get(first_clip).shape[-1],
+        llm_dim=llm.get_input_embeddings().embedding_dim,
+        num_encoder_layers=len(layers),
+        **adapter_settings,
+    )
+
+
+def initial_adapter(config: AdapterConfig, seed: int) -> QFormerAdapter:
+    """The adapter before training: the same seed gives the same weights."""
+    torch.manual_seed(seed)
+    return QFormerAdapter(config)
+
+
+def audio_llm_spec(
+    adapter_config: AdapterConfig,
+    llm_path: str,
+    encoder_manifest: Path,
+    layers: Sequence[int],
+    prompts: Mapping[str, Any],
+    feature_settings: Mapping[str, Any] | None,
+) -> AudioLLMSpec:
+    """What ``AudioLLM.from_pretrained`` rebuilds the model from, saved beside the weights."""
+    return AudioLLMSpec(
+        adapter=adapter_config,
+        llm_path=llm_path,
+        encoder_path=ModelManifest.read(encoder_manifest).path,
+        encoder_layers=list(layers),
+        template=_template(prompts),
+        encoder_window=(feature_settings or {}).get("window", "full"),
+        encoder_trim=(feature_settings or {}).get("trim", True),
+    )
 
 
 def checkpoint_root(out_dir: Path) -> Path:
@@ -262,9 +323,7 @@ def evaluate(
     backbone reading each clip's description) and score the replies. ``feature_indexes`` are
     the training corpora's caches and the evaluation's own (``evaluation_features``)."""
     items = pd.read_parquet(items_path)
-    max_new_tokens = answering[
-        "instruction_max_new_tokens" if evaluation == "instruction_following" else "max_new_tokens"
-    ]
+    max_new_tokens = answering["instruction_max_new_tokens" if evaluation in FREE_FORM else "max_new_tokens"]
     if adapter_dir is None:
         askable = items["description"].notna()
         skip_reason = "no text description of the clip"
@@ -295,14 +354,18 @@ def evaluate(
             answering["batch_size"],
             max_new_tokens,
         )
-    scored = score_replies(asked, replies)
+    # Grounding scores descriptions by the tag words they name; the rest read back an answer.
+    score, summarize = (
+        (score_grounding, grounding_metrics) if evaluation == GROUNDING else (score_replies, evaluation_metrics)
+    )
+    scored = score(asked, replies)
     metrics = {
         "evaluation": evaluation,
         "model": model,
         "items": len(items),
         "answered": len(scored),
         "skipped": {skip_reason: int((~askable).sum())},
-        **evaluation_metrics(scored),
+        **summarize(scored),
     }
     out_answers.parent.mkdir(parents=True, exist_ok=True)
     scored.to_parquet(out_answers, index=False)

@@ -1,0 +1,51 @@
+# Grounding: a description prompt on held-out tagged clips, each reply scored by the clip's tag
+# words it names against another clip's. Its items, features and answers come from the rules of
+# every evaluation (evaluate.smk); these add its floor, the untrained adapter, and its table.
+
+
+# The adapter as training starts it (same shape, same seed), saved as a trained one is, so that
+# evaluate_adapter reads it unchanged. Not a variant: it is asked only the grounding evaluation.
+rule untrained_adapter:
+    input:
+        features=feature_indexes(),
+        llm="models/llm.json",
+        encoder="models/encoder.json",
+    output:
+        weights="models/adapters/{}/adapter.safetensors".format(UNTRAINED),
+        spec="models/adapters/{}/adapter_config.json".format(UNTRAINED),
+    params:
+        begin_audio=config["prompts"]["begin_audio"],
+        end_audio=config["prompts"]["end_audio"],
+        features=canonical(config["features"]),
+        adapter=canonical(config["adapter"]),
+        seed=config["training"]["seed"],
+    threads: MODEL_THREADS
+    resources:
+        gpu=MODEL_GPUS,
+    log:
+        "logs/train/{}.log".format(UNTRAINED),
+    benchmark:
+        "benchmarks/train/{}.tsv".format(UNTRAINED)
+    conda:
+        "../envs/training.yaml"
+    script:
+        "../workflow_scripts/untrained_adapter.py"
+
+
+rule grounding_table:
+    input:
+        expand("results/eval/{evaluation}/{model}.answers.parquet", evaluation=GROUNDING, model=grounding_models()),
+    output:
+        table=report("results/grounding.csv", caption="../report/grounding.rst", category="Results", labels={"table": "grounding (csv)"}),
+        plot=report("results/grounding.png", caption="../report/grounding.rst", category="Results", labels={"table": "grounding"}),
+    params:
+        models=grounding_models(),
+        seed=config["evaluation"][GROUNDING]["seed"],
+    log:
+        "logs/evaluate/grounding_table.log",
+    benchmark:
+        "benchmarks/evaluate/grounding_table.tsv"
+    conda:
+        "../envs/evaluation.yaml"
+    script:
+        "../workflow_scripts/grounding_table.py"
