@@ -1,6 +1,7 @@
 """The audio modality adapter of BALSa/LISTEN: the only part of the model that trains.
 
     Whisper hidden states of several layers  [B, L, T, D_enc]
+      -> a LayerNorm per encoder layer (the frames' own normalisation)
       -> one Q-Former (learnable queries; each layer: self-attention over the queries,
          cross-attention to that encoder layer, feed-forward), shared across layers
       -> learnable softmax-weighted sum over the L layers      [B, Q, D_enc]
@@ -8,6 +9,11 @@
 
 The Q outputs replace the seed span of the prompt. At paper dimensions (whisper-small
 768 -> Llama-3.1-8B 4096, 2 layers, 64 queries) this is about 22M parameters.
+
+Two choices keep the trained adapter listening (measured in docs/adapter_collapse.md): without
+the input LayerNorm, raw encoder frames enter cross-attention, and within a few dozen steps
+training drives the adapter to one audio-independent soft prompt; and the projection starts
+at the LLM's own token-embedding scale (``output_rms``) instead of several times above it.
 """
 
 from __future__ import annotations
@@ -29,6 +35,9 @@ class AdapterConfig:
     num_heads: int = 8
     ffn_ratio: int = 4
     dropout: float = 0.1
+    # RMS of the LLM's token embeddings: the projection is initialised so the adapter's outputs
+    # start at that scale (None: PyTorch's default initialisation).
+    output_rms: float | None = None
 
 
 class Attention(nn.Module):
@@ -83,6 +92,8 @@ class QFormerAdapter(nn.Module):
         self.config = config
         dim = config.encoder_dim
         self.queries = nn.Parameter(torch.randn(config.num_queries, dim) * 0.02)
+        # Whisper's intermediate layers differ in scale and share large constant components.
+        self.audio_norms = nn.ModuleList(nn.LayerNorm(dim) for _ in range(config.num_encoder_layers))
         self.layers = nn.ModuleList(
             QFormerLayer(dim, config.num_heads, config.ffn_ratio, config.dropout) for _ in range(config.num_layers)
         )
@@ -90,14 +101,19 @@ class QFormerAdapter(nn.Module):
         # Zeros give equal weights after the softmax: no encoder layer is preferred at start.
         self.layer_weights = nn.Parameter(torch.zeros(config.num_encoder_layers))
         self.projection = nn.Linear(dim, config.llm_dim)
+        if config.output_rms is not None:
+            # The final LayerNorm gives unit-variance inputs, so this std gives outputs of RMS output_rms.
+            nn.init.normal_(self.projection.weight, std=config.output_rms / dim**0.5)
+            nn.init.zeros_(self.projection.bias)
 
     def forward(self, features: torch.Tensor, frame_mask: torch.Tensor | None = None) -> torch.Tensor:
         """``features [B, L, T, D_enc]``, ``frame_mask [B, T]`` (True = real frame) -> ``[B, Q, D_llm]``."""
         batch, num_layers, frames, dim = features.shape
         if num_layers != self.config.num_encoder_layers:
             raise ValueError(f"expected {self.config.num_encoder_layers} encoder layers, got {num_layers}")
+        normalised = torch.stack([norm(features[:, i]) for i, norm in enumerate(self.audio_norms)], dim=1)
         # Fold layers into the batch: one shared Q-Former reads each layer separately.
-        audio = features.reshape(batch * num_layers, frames, dim)
+        audio = normalised.reshape(batch * num_layers, frames, dim)
         mask = None if frame_mask is None else frame_mask.repeat_interleave(num_layers, dim=0)
         queries = self.queries.expand(batch * num_layers, -1, -1)
         for layer in self.layers:

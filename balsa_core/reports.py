@@ -184,14 +184,24 @@ def _column_label(column: str) -> str:
 
 
 def plot_loss_curve(loss: pd.DataFrame, path: Path, title: str) -> None:
-    """Training loss against step (smoothed too when long enough), learning rate on a twin axis."""
+    """Training loss against step (smoothed too when long enough), the validation loss where
+    logged, the learning rate on a twin axis; and, when the log has the collapse monitor
+    (``probe_spread``, ``probe_norm_ratio``), a second panel with both below it."""
     missing = [column for column in ("step", "loss", "lr") if column not in loss.columns]
     if missing:
         raise ValueError(f"plot_loss_curve: missing column(s) {missing}")
     if loss.empty:
         raise ValueError("plot_loss_curve: no logged steps")
     loss = loss.sort_values("step")
-    figure, loss_axes = _new_figure()
+    monitored = loss.dropna(subset=["probe_spread"]) if "probe_spread" in loss.columns else loss.iloc[0:0]
+    if monitored.empty:
+        figure, loss_axes = _new_figure()
+    else:
+        width, height = FIGURE_SIZE_INCHES
+        figure = Figure(figsize=(width, height * 1.5), dpi=FIGURE_DPI, layout="constrained")
+        FigureCanvasAgg(figure)
+        loss_axes, monitor_axes = figure.subplots(2, 1, sharex=True, height_ratios=[2, 1])
+        _plot_collapse_monitor(monitor_axes, monitored)
     lines = loss_axes.plot(loss["step"], loss["loss"], color="tab:blue", alpha=0.45, label="loss")
     if len(loss) > SMOOTHING_MIN_POINTS:
         lines += loss_axes.plot(
@@ -200,6 +210,11 @@ def plot_loss_curve(loss: pd.DataFrame, path: Path, title: str) -> None:
             color="tab:blue",
             linewidth=2,
             label="loss (smoothed)",
+        )
+    if "val_loss" in loss.columns and loss["val_loss"].notna().any():
+        validated = loss.dropna(subset=["val_loss"])
+        lines += loss_axes.plot(
+            validated["step"], validated["val_loss"], color="tab:red", marker="o", label="validation loss"
         )
     for boundary in epoch_boundaries(loss):
         loss_axes.axvline(boundary, color="grey", linestyle=":", linewidth=1)
@@ -214,6 +229,30 @@ def plot_loss_curve(loss: pd.DataFrame, path: Path, title: str) -> None:
     loss_axes.grid(alpha=0.3)
     loss_axes.legend(lines, [line.get_label() for line in lines], loc="upper right")
     _save(figure, path)
+
+
+def _plot_collapse_monitor(axes: Axes, monitored: pd.DataFrame) -> None:
+    """Between-clip spread of the adapter's outputs (a collapsed adapter sits near 0) and their
+    norm relative to the LLM's token embeddings, on a twin axis."""
+    lines = axes.plot(
+        monitored["step"], 100 * monitored["probe_spread"], color="tab:green", marker="o", label="between-clip spread"
+    )
+    axes.set_ylim(bottom=0)
+    axes.set_ylabel("spread (% of magnitude)")
+    axes.set_xlabel("step")
+    axes.grid(alpha=0.3)
+    if "probe_norm_ratio" in monitored.columns:
+        norm_axes = axes.twinx()
+        lines += norm_axes.plot(
+            monitored["step"],
+            monitored["probe_norm_ratio"],
+            color="tab:purple",
+            marker="s",
+            label="output norm / token-embedding norm",
+        )
+        norm_axes.set_ylim(bottom=0)
+        norm_axes.set_ylabel("norm ratio")
+    axes.legend(lines, [line.get_label() for line in lines], loc="upper left")
 
 
 def smoothed(values: pd.Series) -> pd.Series:

@@ -6,6 +6,11 @@ per-epoch permutation seeded by ``seed + epoch``, at the learning rate of step `
 checkpoint therefore needs only the adapter, the optimizer, the step, the loss log and the
 random-number states (dropout) to resume exactly where a killed run stopped.
 
+Besides the loss, every ``eval_every`` steps (and after the last) the main process logs the
+loss of a held-out validation slice (``split_validation``: clips whose targets never train) and
+the collapse monitor of ``balsa_core.monitor`` on a fixed probe batch of training clips. Both run
+with dropout off and draw no random numbers, so they change neither training nor its resume.
+
 Several processes (``torchrun``) split each global batch between them and average their
 gradients once per optimizer step, the data-parallel (DDP) scheme; every process holds the same
 adapter, so the result equals one process training on the same global batches.
@@ -31,10 +36,12 @@ import torch.distributed as dist
 
 from balsa_core.audio_llm import AudioLLM, Example
 from balsa_core.features import FeatureStore
+from balsa_core.monitor import probe_stats, validation_loss
 
 log = logging.getLogger(__name__)
 
 CHECKPOINT_PREFIX = "step-"
+LOG_COLUMNS = ["step", "epoch", "loss", "lr", "grad_norm", "val_loss", "probe_spread", "probe_norm_ratio"]
 
 
 @dataclass(frozen=True)
@@ -49,6 +56,10 @@ class TrainingConfig:
     checkpoint_every: int = 500  # optimizer steps between checkpoints; 0: none
     keep_checkpoints: int = 2
     precision: str = "auto"  # auto: bf16 autocast on GPU, fp32 on CPU; or "bf16", "fp32"
+    max_grad_norm: float = 1.0  # gradient clipping (the papers do not say; 0: none)
+    validation_fraction: float = 0.0  # share of the training clips held out (see split_validation)
+    eval_every: int = 0  # steps between validation-loss and collapse-monitor entries; 0: last step only
+    probe_clips: int = 16  # clips of the collapse monitor's fixed probe batch
 
 
 @dataclass(frozen=True)
@@ -78,6 +89,34 @@ def select_training_targets(targets: pd.DataFrame, mix: Mapping[str, int]) -> pd
     return chosen[~empty].sort_values("target_id").reset_index(drop=True)
 
 
+def split_validation(training_set: pd.DataFrame, fraction: float, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Hold out a seeded ``fraction`` of the training clips: every target that involves one of
+    them (each of a clip's captions, a pair it belongs to) goes to validation and never trains,
+    so the validation loss is measured on audio the adapter has not heard."""
+    if not 0.0 <= fraction < 1.0:
+        raise ValueError(f"training.validation_fraction must be in [0, 1), got {fraction}")
+    clips = sorted({clip for clip_ids in training_set["clip_ids"] for clip in clip_ids})
+    count = round(fraction * len(clips))
+    if count == 0:
+        return training_set, training_set.iloc[0:0]
+    order = torch.randperm(len(clips), generator=torch.Generator().manual_seed(seed)).tolist()
+    held_out = {clips[i] for i in order[:count]}
+    validation = training_set["clip_ids"].map(lambda clip_ids: any(clip in held_out for clip in clip_ids))
+    if validation.all():
+        raise ValueError(f"training.validation_fraction={fraction} leaves no training targets")
+    return training_set[~validation].reset_index(drop=True), training_set[validation].reset_index(drop=True)
+
+
+def probe_clip_ids(training_set: pd.DataFrame, count: int) -> list[str]:
+    """The collapse monitor's fixed probe batch: ``count`` clips spread evenly over the sorted
+    training clips (at least two, for a spread between clips)."""
+    clips = sorted({clip for clip_ids in training_set["clip_ids"] for clip in clip_ids})
+    if len(clips) < 2:
+        return []
+    picks = torch.linspace(0, len(clips) - 1, min(max(count, 2), len(clips))).round().long().tolist()
+    return [clips[i] for i in dict.fromkeys(picks)]
+
+
 def learning_rate_at(step: int, total_steps: int, warmup_steps: int, peak: float) -> float:
     if step < warmup_steps:
         return peak * (step + 1) / warmup_steps
@@ -96,11 +135,13 @@ def train_adapter(
     config: TrainingConfig,
     checkpoint_dir: Path | None = None,
     world: World = World(),
+    validation_set: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """Train ``model.adapter`` in place and return the per-step loss log.
+    """Train ``model.adapter`` in place and return the per-step log (``LOG_COLUMNS``).
 
     With ``checkpoint_dir``, a checkpoint is written every ``config.checkpoint_every`` steps and
-    the run resumes from the newest one found there.
+    the run resumes from the newest one found there. ``validation_set`` (targets that never
+    train) gives the ``val_loss`` column; without it that column stays empty.
     """
     training_set = _with_cached_features(training_set, store)
     device = next(model.adapter.parameters()).device
@@ -128,10 +169,28 @@ def train_adapter(
             f", resuming after step {start_step}" if start_step else "",
         )
 
-    def example(row: int) -> Example:
-        record = training_set.iloc[row]
+    def example(row: int, table: pd.DataFrame = training_set) -> Example:
+        record = table.iloc[row]
         features = [store.get(clip).to(device) for clip in record["clip_ids"]]
         return Example(features=features, instruction=record["instruction"], target=record["target"])
+
+    validation = [] if validation_set is None else _with_cached_features(validation_set, store, required=False)
+    validation_examples = [example(row, validation) for row in range(len(validation))]
+    probe = [store.get(clip).to(device) for clip in probe_clip_ids(training_set, config.probe_clips)]
+
+    def monitored(done: int) -> dict[str, float]:
+        """Validation loss and collapse monitor after step ``done``, on the main process when due."""
+        due = done == total_steps or (config.eval_every and done % config.eval_every == 0)
+        if not (world.is_main and due):
+            return {}
+        values = {}
+        if validation_examples:
+            values["val_loss"] = validation_loss(model, validation_examples, config.micro_batch_size)
+        if probe:
+            stats = probe_stats(model, probe)
+            values.update(probe_spread=stats.spread, probe_norm_ratio=stats.norm_ratio)
+        log.info("after step %d: %s", done, ", ".join(f"{name} {value:.4f}" for name, value in values.items()))
+        return values
 
     autocast = _autocast(config.precision, device)
     model.train()
@@ -159,12 +218,17 @@ def train_adapter(
             step_loss += loss.detach().float() * share
         if world.size > 1:
             _sum_across_processes(model.adapter.parameters(), step_loss)
-        grad_norm = torch.nn.utils.clip_grad_norm_(model.adapter.parameters(), 1.0).item()
+        grad_norm = torch.nn.utils.clip_grad_norm_(
+            model.adapter.parameters(), config.max_grad_norm or float("inf")
+        ).item()
         optimizer.step()
 
         elapsed = time.perf_counter() - started
         done = step + 1
-        history.append({"step": done, "epoch": epoch + 1, "loss": step_loss.item(), "lr": lr, "grad_norm": grad_norm})
+        history.append(
+            {"step": done, "epoch": epoch + 1, "loss": step_loss.item(), "lr": lr, "grad_norm": grad_norm}
+            | monitored(done)
+        )
         if world.is_main:
             examples_per_s = (done - start_step) * config.global_batch_size / elapsed
             log.info(
@@ -180,17 +244,17 @@ def train_adapter(
         if checkpoint_dir is not None and checkpoint_due:
             save_checkpoint(checkpoint_dir, done, model, optimizer, history, config.keep_checkpoints, world)
     model.eval()
-    return pd.DataFrame(history, columns=["step", "epoch", "loss", "lr", "grad_norm"])
+    return pd.DataFrame(history, columns=LOG_COLUMNS)
 
 
-def _with_cached_features(training_set: pd.DataFrame, store: FeatureStore) -> pd.DataFrame:
-    missing = ~training_set["clip_ids"].map(lambda clips: all(clip in store for clip in clips))
+def _with_cached_features(targets: pd.DataFrame, store: FeatureStore, required: bool = True) -> pd.DataFrame:
+    missing = ~targets["clip_ids"].map(lambda clips: all(clip in store for clip in clips))
     if missing.any():
         log.warning("dropping %d targets whose clip has no cached features", int(missing.sum()))
-        training_set = training_set[~missing].reset_index(drop=True)
-    if training_set.empty:
+        targets = targets[~missing].reset_index(drop=True)
+    if required and targets.empty:
         raise ValueError("no training examples: check the targets and the feature cache")
-    return training_set
+    return targets
 
 
 def _autocast(precision: str, device: torch.device):

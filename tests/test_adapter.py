@@ -45,3 +45,20 @@ def test_wrong_layer_count_is_refused():
 def test_heads_must_divide_the_encoder_dim():
     with pytest.raises(ValueError, match="num_heads=5"):
         QFormerAdapter(tiny_config(num_heads=5))
+
+
+def test_each_encoder_layer_is_normalised_before_cross_attention():
+    # Scaling or shifting one layer's frames as a whole changes nothing: its LayerNorm removes it.
+    torch.manual_seed(0)
+    adapter = QFormerAdapter(tiny_config()).eval()
+    features = torch.randn(2, 3, 10, 32)
+    rescaled = features.clone()
+    rescaled[:, 1] = 40.0 * rescaled[:, 1] + 3.0
+    torch.testing.assert_close(adapter(features), adapter(rescaled), atol=1e-4, rtol=1e-4)
+
+
+def test_outputs_start_at_the_llm_embedding_scale():
+    torch.manual_seed(0)
+    adapter = QFormerAdapter(tiny_config(llm_dim=256, output_rms=0.05)).eval()
+    rms = adapter(torch.randn(8, 3, 10, 32)).pow(2).mean().sqrt().item()
+    assert rms == pytest.approx(0.05, rel=0.15)

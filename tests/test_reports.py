@@ -93,3 +93,22 @@ def test_generation_quality_rows_per_corpus_and_a_total_over_corpora():
     assert negative["leak_rate_pct"].to_dict() == {"a": 25.0, "b": 50.0, "all": 32.14}
     assert negative.loc["all", ["targets", "empty", "leaking", "dropped"]].tolist() == [30, 2, 9, 9]
     assert table.loc[table["target_set"] == "positive", ["leaking", "leak_rate_pct"]].isna().all(axis=None)
+
+
+def test_plot_loss_curve_adds_the_validation_loss_and_a_collapse_monitor_panel(tmp_path: Path) -> None:
+    log = loss_log(30, True)
+    measured = log["step"] % 100 == 0
+    log["val_loss"] = np.where(measured, log["loss"] + 0.2, np.nan)
+    log["probe_spread"] = np.where(measured, 0.3, np.nan)
+    log["probe_norm_ratio"] = np.where(measured, 1.5, np.nan)
+    path = tmp_path / "loss.png"
+    plot_loss_curve(log, path, title="adapter training")
+    # The monitor panel sits below the loss panel: the figure is half as tall again.
+    assert png_size(path) == (1200, 900)
+
+
+def test_plot_loss_curve_without_monitor_values_keeps_one_panel(tmp_path: Path) -> None:
+    log = loss_log(10, False).assign(val_loss=np.nan, probe_spread=np.nan, probe_norm_ratio=np.nan)
+    path = tmp_path / "loss.png"
+    plot_loss_curve(log, path, title="adapter training")
+    assert png_size(path) == (1200, 600)

@@ -5,7 +5,7 @@ import torch
 from balsa_core.adapter import AdapterConfig, QFormerAdapter
 from balsa_core.audio_llm import AudioLLM
 from balsa_core.prompts import PromptTemplate
-from balsa_core.training import TrainingConfig, learning_rate_at, select_training_targets, train_adapter
+from balsa_core.training import LOG_COLUMNS, TrainingConfig, learning_rate_at, select_training_targets, train_adapter
 
 
 def test_warmup_then_cosine():
@@ -74,3 +74,34 @@ def test_training_fits_a_small_set(tiny_llm):
     # Only the audio slots can move; half a nat off the target loss means they learned.
     assert history["loss"].iloc[-5:].mean() < history["loss"].iloc[:5].mean() - 0.5
     assert not model.training
+
+
+def test_the_log_has_validation_loss_and_collapse_monitor_when_due(tiny_llm):
+    llm, tokenizer = tiny_llm
+    torch.manual_seed(0)
+    features = {f"clip{i}": torch.randn(2, 6 + i, 32).half() for i in range(6)}
+    table = pd.DataFrame(
+        {
+            "clip_ids": [[clip] for clip in features],
+            "instruction": ["Replay the audio."] * 6,
+            "target": ["a siren wails", "rain falls", "a dog barks", "birds chirp", "an engine", "a bell"],
+        }
+    )
+    config = AdapterConfig(
+        encoder_dim=32, llm_dim=llm.config.hidden_size, num_encoder_layers=2, num_queries=4, num_heads=4
+    )
+    model = AudioLLM(llm, tokenizer, QFormerAdapter(config), PromptTemplate())
+    history = train_adapter(
+        model,
+        table.iloc[:4],
+        DictStore(features),
+        TrainingConfig(epochs=5, micro_batch_size=2, global_batch_size=4, warmup_steps=1, eval_every=2, probe_clips=3),
+        validation_set=table.iloc[4:],
+    )
+    measured = history.dropna(subset=["val_loss"])
+    # Every second step and the last one.
+    assert measured["step"].tolist() == [2, 4, 5]
+    assert history["probe_spread"].notna().tolist() == history["val_loss"].notna().tolist()
+    assert (measured["probe_spread"] > 0).all() and (measured["probe_norm_ratio"] > 0).all()
+    assert list(history.columns) == LOG_COLUMNS
+    assert LOG_COLUMNS[-3:] == ["val_loss", "probe_spread", "probe_norm_ratio"]

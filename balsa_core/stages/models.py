@@ -36,7 +36,7 @@ from balsa_core.generation.targets import GenerationPlan, generate_target_set, r
 from balsa_core.metadata import read_metadata
 from balsa_core.prompts import PromptTemplate
 from balsa_core.reports import plot_loss_curve
-from balsa_core.training import TrainingConfig, World, select_training_targets, train_adapter
+from balsa_core.training import TrainingConfig, World, select_training_targets, split_validation, train_adapter
 
 log = logging.getLogger(__name__)
 
@@ -158,11 +158,13 @@ def train(
     llm, tokenizer = load_llm(llm_path, dtype=inference_dtype(device))
     store = FeatureStore(feature_indexes)
     targets = pd.concat([read_targets(path) for path in target_paths], ignore_index=True)
-    training_set = select_training_targets(targets, mix)
-    training_clips = (clip for clips in training_set["clip_ids"] for clip in clips)
-    adapter_config = adapter_config_for(store, training_clips, llm, layers, adapter_settings)
     settings = {key: value for key, value in training_settings.items() if key != "distributed"}
     config = TrainingConfig(**settings)
+    training_set, validation_set = split_validation(
+        select_training_targets(targets, mix), config.validation_fraction, config.seed
+    )
+    training_clips = (clip for clips in training_set["clip_ids"] for clip in clips)
+    adapter_config = adapter_config_for(store, training_clips, llm, layers, adapter_settings)
     adapter = initial_adapter(adapter_config, config.seed)
     if init_from is not None:
         adapter = _stage_one_adapter(init_from, adapter_config)
@@ -171,7 +173,7 @@ def train(
     checkpoints = checkpoint_root(out_dir)
     if world.is_main:
         _remove_other_runs(checkpoints, keep=run_key)
-    history = train_adapter(model, training_set, store, config, checkpoints / run_key, world)
+    history = train_adapter(model, training_set, store, config, checkpoints / run_key, world, validation_set)
     if world.is_main:
         model.save_adapter(
             out_dir, audio_llm_spec(adapter_config, llm_path, encoder_manifest, layers, prompts, feature_settings)
@@ -217,15 +219,17 @@ def adapter_config_for(
     adapter_settings: Mapping[str, Any],
 ) -> AdapterConfig:
     """The adapter's shape: the encoder width of the first of ``clip_ids`` with cached features
-    (clips whose audio the cache skipped have none), the LLM's embedding width, one readout per
-    configured encoder layer, and the config's adapter settings."""
+    (clips whose audio the cache skipped have none), the LLM's embedding width and scale, one
+    readout per configured encoder layer, and the config's adapter settings."""
     first_clip = next((clip for clip in clip_ids if clip in store), None)
     if first_clip is None:
         raise ValueError("no clip has cached features, so the encoder width is unknown")
+    embeddings = llm.get_input_embeddings().weight
     return AdapterConfig(
         encoder_dim=store.get(first_clip).shape[-1],
-        llm_dim=llm.get_input_embeddings().embedding_dim,
+        llm_dim=embeddings.shape[1],
         num_encoder_layers=len(layers),
+        output_rms=round(float(embeddings.detach().float().pow(2).mean().sqrt()), 6),
         **adapter_settings,
     )
 
