@@ -81,7 +81,8 @@ def _windowed(rows: pd.DataFrame, settings: HygieneSettings) -> pd.DataFrame:
                     **record,
                     "clip_id": record["clip_id"] + suffix,
                     "seed_id": record["seed_id"] + suffix,
-                    "offset_s": offset,
+                    # A reader's window (a manifest's offset_s) is where the clip's windows start.
+                    "offset_s": record["offset_s"] + offset,
                     "duration_s": length,
                 }
             )

@@ -439,7 +439,7 @@ def test_audiocaps_bad_option_values(tmp_path: Path, options: dict[str, object])
 # --- registry -----------------------------------------------------------------------------
 
 
-def test_registry_has_the_eight_corpora_the_config_schema_accepts() -> None:
+def test_registry_has_the_eight_corpora_and_the_manifest_reader_the_config_schema_accepts() -> None:
     from balsa_core.config import load_schema
 
     schema_readers = load_schema()["properties"]["corpora"]["additionalProperties"]["properties"]["reader"]["enum"]
@@ -451,6 +451,7 @@ def test_registry_has_the_eight_corpora_the_config_schema_accepts() -> None:
             "audiocaps",
             "clotho",
             "macs",
+            "manifest",
             "fsd50k",
             "esc50",
             "urbansound8k",

@@ -8,7 +8,7 @@ from types import MappingProxyType
 from typing import Protocol
 
 from balsa_core.metadata import validate_metadata
-from balsa_core.readers import audiocaps, audioset, clotho, esc50, fsd50k, macs, urbansound8k, vocalsound
+from balsa_core.readers import audiocaps, audioset, clotho, esc50, fsd50k, macs, manifest, urbansound8k, vocalsound
 from balsa_core.readers.common import AnnotationError, ReadResult
 
 __all__ = [
@@ -35,6 +35,7 @@ READERS: dict[str, CorpusReader] = {
     "esc50": esc50,
     "fsd50k": fsd50k,
     "macs": macs,
+    "manifest": manifest,
     "urbansound8k": urbansound8k,
     "vocalsound": vocalsound,
 }
