@@ -1,3 +1,4 @@
+import pandas as pd
 import torch
 
 from balsa_core.adapter import AdapterConfig, QFormerAdapter
@@ -36,11 +37,14 @@ def test_the_chain_memorises_a_handful_of_clips(tiny_llm):
 
 def test_result_properties_by_hand():
     result = OverfitResult(
-        losses=[2.0, 0.5, 0.04, 0.01],
+        history=pd.DataFrame({"loss": [2.0, 0.5, 0.04, 0.01]}),
         answers={"a": "Rain falls", "b": "rain"},
         targets={"a": "rain", "b": "siren"},
         target_loss=0.05,
+        held_out_answers={"c": "a siren"},
+        held_out_targets={"c": "siren"},
     )
     assert result.steps_to_target == 3
     assert result.named == ["a"]
+    assert result.held_out_named == ["c"]
     assert not result.passed
