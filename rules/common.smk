@@ -1,6 +1,7 @@
 # Config validation and the helpers rules use to name their inputs. Validation runs when
 # the workflow is parsed, so a bad config stops before any job runs.
 import json
+import os
 from pathlib import Path
 
 from balsa_core.config import (
@@ -35,6 +36,25 @@ MODEL_THREADS = config["threads_per_job"]
 # The standard gpu resource of a job that runs one model on one GPU.
 MODEL_GPUS = 1 if config["gpus"] else 0
 TRAINING_GPUS = config["training"]["distributed"]["processes_per_node"] if config["gpus"] else 0
+# Training's threads: threads_per_job for each of its processes.
+TRAINING_THREADS = MODEL_THREADS * config["training"]["distributed"]["processes_per_node"]
+
+# Every process of a job (the rule's script in its conda environment, torchrun's training
+# processes, vLLM's workers) imports balsa_core from this workflow directory: envs/*.yaml hold
+# only third-party packages.
+_python_path = [path for path in os.environ.get("PYTHONPATH", "").split(os.pathsep) if path]
+if workflow.basedir not in _python_path:
+    # Set, not required from the user: no envvars directive.
+    os.environ.update(PYTHONPATH=os.pathsep.join([workflow.basedir, *_python_path]))
+
+
+def job_resources(rule_name, threads=1, gpu=0):
+    """What a rule's jobs ask of a scheduler, declared in the rule so that no profile or
+    command-line default replaces it: memory and wall time from the config's `resources` (the
+    rule's entry over `default`), CPUs as a number (a dry run's or a login node's --cores caps
+    threads, not this) and GPUs."""
+    settings = {**config["resources"]["default"], **config["resources"].get(rule_name, {})}
+    return {"mem_mb": settings["mem_mb"], "runtime": settings["runtime"], "cpus_per_task": threads, "gpu": gpu}
 
 
 wildcard_constraints:

@@ -5,6 +5,8 @@ rule demo_corpus:
         truth="data/demo/events.csv",
     params:
         settings=canonical(config.get("demo_corpus", {})),
+    resources:
+        **job_resources("demo_corpus"),
     log:
         "logs/demo_corpus.log",
     benchmark:
@@ -23,6 +25,8 @@ rule demo_benchmarks:
         DEMO_BENCHMARK_FILES,
     params:
         seed=config.get("demo_corpus", {}).get("seed", 0),
+    resources:
+        **job_resources("demo_benchmarks"),
     log:
         "logs/demo_benchmarks.log",
     benchmark:
@@ -31,3 +35,9 @@ rule demo_benchmarks:
         "../envs/data.yaml"
     script:
         "../workflow_scripts/demo_benchmarks.py"
+
+
+# Small jobs: they run where Snakemake runs, not as cluster jobs.
+localrules:
+    demo_corpus,
+    demo_benchmarks,

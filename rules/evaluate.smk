@@ -6,6 +6,8 @@ rule evaluation_clips:
         truth=demo_truth(),
     output:
         "data/eval/clips.parquet",
+    resources:
+        **job_resources("evaluation_clips"),
     log:
         "logs/evaluate/clips.log",
     benchmark:
@@ -25,6 +27,8 @@ rule evaluation_items:
     params:
         benchmark=lambda wildcards: canonical(config["evaluation"]["benchmarks"].get(wildcards.evaluation)),
         settings=evaluation_item_settings,
+    resources:
+        **job_resources("evaluation_items"),
     log:
         "logs/evaluate/items/{evaluation}.log",
     benchmark:
@@ -46,7 +50,7 @@ rule evaluation_features:
         settings=canonical(config["features"]),
     threads: MODEL_THREADS
     resources:
-        gpu=MODEL_GPUS,
+        **job_resources("evaluation_features", MODEL_THREADS, MODEL_GPUS),
     log:
         "logs/evaluate/features/{evaluation}.log",
     benchmark:
@@ -71,7 +75,7 @@ rule evaluate_adapter:
         answering=canonical(config["evaluation"]["answering"]),
     threads: MODEL_THREADS
     resources:
-        gpu=MODEL_GPUS,
+        **job_resources("evaluate_adapter", MODEL_THREADS, MODEL_GPUS),
     log:
         "logs/evaluate/{evaluation}/{variant}.log",
     benchmark:
@@ -97,7 +101,7 @@ rule evaluate_text_ceiling:
         end_audio=config["prompts"]["end_audio"],
     threads: MODEL_THREADS
     resources:
-        gpu=MODEL_GPUS,
+        **job_resources("evaluate_text_ceiling", MODEL_THREADS, MODEL_GPUS),
     log:
         "logs/evaluate/{evaluation}/text_ceiling.log",
     benchmark:
@@ -126,6 +130,8 @@ rule evaluation_tables:
         models=evaluated_models(),
         unconfigured=UNCONFIGURED_EVALUATIONS,
         text_model=TEXT_MODEL,
+    resources:
+        **job_resources("evaluation_tables"),
     log:
         "logs/evaluate/tables.log",
     benchmark:
@@ -134,3 +140,10 @@ rule evaluation_tables:
         "../envs/evaluation.yaml"
     script:
         "../workflow_scripts/evaluation_tables.py"
+
+
+# Small jobs: they run where Snakemake runs, not as cluster jobs.
+localrules:
+    evaluation_clips,
+    evaluation_items,
+    evaluation_tables,

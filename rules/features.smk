@@ -10,7 +10,7 @@ rule cache_features:
         settings=canonical(config["features"]),
     threads: MODEL_THREADS
     resources:
-        gpu=MODEL_GPUS,
+        **job_resources("cache_features", MODEL_THREADS, MODEL_GPUS),
     log:
         "logs/features/{corpus}.log",
     benchmark:

@@ -17,7 +17,7 @@ rule generate_targets:
         generation=lambda wildcards: canonical(generation_params(config, wildcards.target_set)),
     threads: MODEL_THREADS
     resources:
-        gpu=generation_gpus,
+        **job_resources("generate_targets", MODEL_THREADS, generation_gpus),
     log:
         "logs/generate/{corpus}/{target_set}.log",
     benchmark:
@@ -45,7 +45,7 @@ rule generate_pair_targets:
         generation=lambda wildcards: canonical(generation_params(config, wildcards.target_set)),
     threads: MODEL_THREADS
     resources:
-        gpu=generation_gpus,
+        **job_resources("generate_pair_targets", MODEL_THREADS, generation_gpus),
     log:
         "logs/generate/pairs/{target_set}.log",
     benchmark:
@@ -61,6 +61,8 @@ rule generation_quality:
         all_quality_reports(),
     output:
         report("results/generation_quality.csv", caption="../report/generation_quality.rst", category="Data"),
+    resources:
+        **job_resources("generation_quality"),
     log:
         "logs/generation_quality.log",
     benchmark:
@@ -69,3 +71,8 @@ rule generation_quality:
         "../envs/data.yaml"
     script:
         "../workflow_scripts/generation_quality.py"
+
+
+# Small jobs: they run where Snakemake runs, not as cluster jobs.
+localrules:
+    generation_quality,

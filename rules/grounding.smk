@@ -21,7 +21,7 @@ rule untrained_adapter:
         seed=config["training"]["seed"],
     threads: MODEL_THREADS
     resources:
-        gpu=MODEL_GPUS,
+        **job_resources("untrained_adapter", MODEL_THREADS, MODEL_GPUS),
     log:
         "logs/train/{}.log".format(UNTRAINED),
     benchmark:
@@ -41,6 +41,8 @@ rule grounding_table:
     params:
         models=grounding_models(),
         seed=config["evaluation"][GROUNDING]["seed"],
+    resources:
+        **job_resources("grounding_table"),
     log:
         "logs/evaluate/grounding_table.log",
     benchmark:
@@ -49,3 +51,8 @@ rule grounding_table:
         "../envs/evaluation.yaml"
     script:
         "../workflow_scripts/grounding_table.py"
+
+
+# Small jobs: they run where Snakemake runs, not as cluster jobs.
+localrules:
+    grounding_table,

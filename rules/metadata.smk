@@ -7,6 +7,8 @@ rule metadata:
     params:
         corpus=lambda wildcards: canonical(config["corpora"][wildcards.corpus]),
         hygiene=canonical(config["audio_hygiene"]),
+    resources:
+        **job_resources("metadata"),
     log:
         "logs/metadata/{corpus}.log",
     benchmark:
@@ -24,6 +26,8 @@ rule data_summary:
         "results/data_summary.csv",
     params:
         samples_per_seed=trained_samples_per_seed(config),
+    resources:
+        **job_resources("data_summary"),
     log:
         "logs/data_summary.log",
     benchmark:
@@ -41,6 +45,8 @@ rule multi_audio_pairs:
         "data/pairs/pairs.parquet",
     params:
         settings=canonical(config["pairs"]),
+    resources:
+        **job_resources("multi_audio_pairs"),
     log:
         "logs/multi_audio_pairs.log",
     benchmark:
@@ -49,3 +55,9 @@ rule multi_audio_pairs:
         "../envs/data.yaml"
     script:
         "../workflow_scripts/multi_audio_pairs.py"
+
+
+# Small jobs: they run where Snakemake runs, not as cluster jobs.
+localrules:
+    data_summary,
+    multi_audio_pairs,

@@ -5,6 +5,8 @@ rule prepare_model:
         "models/{role}.json",
     params:
         source=lambda wildcards: config["models"][wildcards.role],
+    resources:
+        **job_resources("prepare_model"),
     log:
         "logs/models/{role}.log",
     benchmark:
@@ -13,3 +15,8 @@ rule prepare_model:
         "../envs/training.yaml"
     script:
         "../workflow_scripts/prepare_model.py"
+
+
+# Small jobs: they run where Snakemake runs, not as cluster jobs.
+localrules:
+    prepare_model,

@@ -24,9 +24,9 @@ rule train_adapter:
         features=canonical(config["features"]),
         adapter=canonical(config["adapter"]),
         training=lambda wildcards: canonical(variant_training(config, wildcards.variant)),
-    threads: MODEL_THREADS
+    threads: TRAINING_THREADS
     resources:
-        gpu=TRAINING_GPUS,
+        **job_resources("train_adapter", TRAINING_THREADS, TRAINING_GPUS),
     log:
         "logs/train/{variant}.log",
     benchmark:

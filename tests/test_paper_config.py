@@ -1,11 +1,11 @@
 """config/paper.yaml against a fake directory tree of the eight corpora and every benchmark
 release (empty files in their official layouts): the config is valid, the dry run plans the
-papers' whole DAG, the SLURM profile gives every GPU rule its resources, and both configs lint."""
+papers' whole DAG, and both configs lint. What each rule's jobs are given under the README's
+commands (workstation, SLURM): tests/test_profiles.py."""
 
 from __future__ import annotations
 
 import os
-import re
 import subprocess
 import sys
 from pathlib import Path
@@ -101,16 +101,6 @@ EXPECTED_JOBS = {
     "generation_quality": 1,
     "all": 1,
 }
-GPU_RULES = (
-    "generate_targets",
-    "generate_pair_targets",
-    "cache_features",
-    "train_adapter",
-    "untrained_adapter",
-    "evaluation_features",
-    "evaluate_adapter",
-    "evaluate_text_ceiling",
-)
 
 
 @pytest.fixture(scope="module")
@@ -182,67 +172,6 @@ def test_every_variant_and_evaluation_is_in_the_dag(paper_tree):
         for evaluation in [*EVALUATIONS, GROUNDING]:
             assert f"results/eval/{evaluation}/{variant}.json" in result.stdout
     assert f"results/eval/{GROUNDING}/{UNTRAINED}.json" in result.stdout
-
-
-def planned_resources(output: str) -> dict[str, list[dict[str, str]]]:
-    """rule -> the resources line of each of its planned jobs, parsed."""
-    jobs: dict[str, list[dict[str, str]]] = {}
-    rule = None
-    for line in output.splitlines():
-        header = re.match(r"^(?:local)?rule (\w+):$", line.strip())
-        if header:
-            rule = header.group(1)
-        elif line.strip().startswith("resources:") and rule:
-            fields = dict(item.split("=", 1) for item in line.strip().removeprefix("resources:").strip().split(", "))
-            jobs.setdefault(rule, []).append(fields)
-    return jobs
-
-
-def test_the_slurm_profile_renders_resources_for_every_gpu_rule(paper_tree):
-    result = snakemake(
-        paper_tree,
-        "--profile",
-        str(REPO / "profiles/slurm"),
-        "--default-resources",
-        "slurm_account=balsa-test",
-        "slurm_partition=gpu-test",
-        "--dry-run",
-    )
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    jobs = planned_resources(result.stdout)
-    profile = yaml.safe_load((REPO / "profiles/slurm/config.yaml").read_text())
-    config = yaml.safe_load(PAPER_CONFIG.read_text())
-    expected_gpus = {
-        "train_adapter": config["training"]["distributed"]["processes_per_node"],
-        "generate_targets": config["generation"]["backends"]["vllm"]["tensor_parallel_size"],
-    }
-    for rule in GPU_RULES:
-        assert rule in jobs, f"{rule} is not planned"
-        for resources in jobs[rule]:
-            wanted = profile["set-resources"][rule]
-            assert int(resources["mem_mb"]) == wanted["mem_mb"]
-            assert int(resources["runtime"]) == wanted["runtime"]
-            assert int(resources["cpus_per_task"]) == wanted["cpus_per_task"]
-            assert resources["slurm_account"] == "balsa-test" and resources["slurm_partition"] == "gpu-test"
-    assert {int(resources["gpu"]) for resources in jobs["train_adapter"]} == {expected_gpus["train_adapter"]}
-    # vLLM jobs take tensor_parallel_size GPUs; the ground-truth sets and the sets an external
-    # server writes take none.
-    generation_gpus = [int(resources["gpu"]) for resources in jobs["generate_targets"]]
-    vllm_sets, gpu_free_sets = (
-        ("positive", "negative", "combined", "questions"),
-        ("rule_based", "external_positive", "external_negative"),
-    )
-    assert generation_gpus.count(expected_gpus["generate_targets"]) == len(vllm_sets) * CORPORA
-    assert generation_gpus.count(0) == len(gpu_free_sets) * CORPORA
-    for rule in (
-        "cache_features",
-        "untrained_adapter",
-        "evaluation_features",
-        "evaluate_adapter",
-        "evaluate_text_ceiling",
-    ):
-        assert {int(resources["gpu"]) for resources in jobs[rule]} == {1}
-    assert "gpu" not in jobs["metadata"][0] or int(jobs["metadata"][0]["gpu"]) == 0
 
 
 @pytest.mark.parametrize("config", ["config.yaml", "config/paper.yaml"])
