@@ -94,7 +94,7 @@ def main() -> int:
     llm, tokenizer = load_llm(model_path("llm", "bundled:smollm2-135m-instruct", args.models_dir))
     encoder, feature_extractor = load_encoder(model_path("encoder", "bundled:whisper-tiny.en", args.models_dir))
     with tempfile.TemporaryDirectory() as corpus_dir:
-        generate_demo_corpus(DemoCorpusConfig(n_clips=60, seed=7), Path(corpus_dir))
+        generate_demo_corpus(DemoCorpusConfig(), Path(corpus_dir))
         train, test = single_event_clips(Path(corpus_dir), args.classes, args.clips_per_class)
         if not args.held_out:
             test = test.iloc[0:0]
