@@ -3,10 +3,16 @@
 A prompt is tokenised with one audio slot per audio input (see ``prompts``); the LLM's
 token embeddings are computed, and the adapter's outputs are scattered into the slot
 positions, in order. Training puts the loss on the target tokens only.
+
+The training forward spends no FLOPs that cannot change the loss: the prompt prefix before the
+first audio slot is the same for every example and independent of the adapter, so its keys and
+values are computed once (no gradient) and reused; the LM head runs only where a target token is
+predicted; and micro batches are cut from length-sorted examples, so little is padding.
 """
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
@@ -17,7 +23,7 @@ import torch
 import torch.nn.functional as F
 from safetensors.torch import load_file, save_file
 from torch import nn
-from transformers import PreTrainedModel, PreTrainedTokenizerBase
+from transformers import DynamicCache, PreTrainedModel, PreTrainedTokenizerBase
 
 from balsa_core.adapter import AdapterConfig, QFormerAdapter
 from balsa_core.audio import load_audio
@@ -26,6 +32,9 @@ from balsa_core.features import encode_waveforms
 from balsa_core.prompts import PromptTemplate, tokenize_audio_prompt
 
 IGNORE_INDEX = -100
+# Config fields of backbones whose logits are more than the output embedding of the last hidden
+# state; the training forward applies the head itself, so it refuses them.
+_LOGIT_TRANSFORMS = ("final_logit_softcapping", "logit_scale")
 ADAPTER_WEIGHTS = "adapter.safetensors"
 ADAPTER_CONFIG = "adapter_config.json"
 
@@ -95,6 +104,13 @@ class Listener:
         )
 
 
+def shared_prefix_length(input_ids: torch.Tensor, audio_mask: torch.Tensor) -> int:
+    """How many leading positions every row shares, stopping before the first audio slot: the
+    part of a batch whose keys and values do not depend on the adapter or the example."""
+    same = (input_ids == input_ids[:1]).all(dim=0) & ~audio_mask.any(dim=0)
+    return int(same.long().cumprod(dim=0).sum())
+
+
 def pad_features(features: Sequence[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
     """Stack ``[L, T_i, D]`` tensors into ``[N, L, T_max, D]`` and a ``[N, T_max]`` frame mask."""
     longest = max(f.shape[1] for f in features)
@@ -126,6 +142,11 @@ class AudioLLM(nn.Module):
         self.max_target_tokens = max_target_tokens
         if tokenizer.eos_token_id is None:
             raise ValueError("the tokenizer has no end-of-turn token to end targets with")
+        transforms = [name for name in _LOGIT_TRANSFORMS if getattr(llm.config, name, None)]
+        if transforms:
+            raise ValueError(f"the backbone transforms its logits ({', '.join(transforms)}); not supported")
+        # Keys and values of shared prompt prefixes, by prefix (see _prefix_cache).
+        self._prefix_caches: dict[tuple, DynamicCache] = {}
 
     def train(self, mode: bool = True) -> AudioLLM:
         # The frozen LLM stays in eval mode (no dropout) whatever the adapter does.
@@ -150,7 +171,26 @@ class AudioLLM(nn.Module):
         return ids, labels, audio
 
     def collate(self, examples: Sequence[Example], padding_side: str = "right") -> dict[str, torch.Tensor]:
+        return self._collate([self._tokenize(example) for example in examples], examples, padding_side)
+
+    def length_sorted_batches(self, examples: Sequence[Example], size: int) -> list[dict[str, torch.Tensor]]:
+        """``examples`` sorted by token count, cut into collated micro batches of ``size``.
+
+        The loss is a mean per example and each example is weighted by its share of the global
+        batch, so the order within a global batch changes nothing but the padding, which
+        sorting all but removes.
+        """
         rows = [self._tokenize(example) for example in examples]
+        order = sorted(range(len(rows)), key=lambda index: len(rows[index][0]))
+        chunks = [order[start : start + size] for start in range(0, len(order), size)]
+        return [self._collate([rows[i] for i in chunk], [examples[i] for i in chunk]) for chunk in chunks]
+
+    def _collate(
+        self,
+        rows: Sequence[tuple[list[int], list[int], list[bool]]],
+        examples: Sequence[Example],
+        padding_side: str = "right",
+    ) -> dict[str, torch.Tensor]:
         longest = max(len(ids) for ids, _, _ in rows)
         pad = self.tokenizer.pad_token_id
         batch = {name: [] for name in ("input_ids", "labels", "audio_mask", "attention_mask")}
@@ -167,12 +207,14 @@ class AudioLLM(nn.Module):
         tensors = {name: torch.tensor(values) for name, values in batch.items()}
         tensors["audio_mask"] = tensors["audio_mask"].bool()
         tensors["features"], tensors["frame_mask"] = pad_features([f for example in examples for f in example.features])
-        return tensors
+        device = next(self.adapter.parameters()).device
+        return {name: tensor.to(device) for name, tensor in tensors.items()}
 
-    def embed(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
-        embeddings = self.llm.get_input_embeddings()(batch["input_ids"])
+    def embed(self, batch: dict[str, torch.Tensor], start: int = 0) -> torch.Tensor:
+        """Input embeddings of positions ``start:`` (all audio slots must lie there)."""
+        embeddings = self.llm.get_input_embeddings()(batch["input_ids"][:, start:])
         audio = self.adapter(batch["features"], batch["frame_mask"]).to(embeddings.dtype)
-        slots = batch["audio_mask"].unsqueeze(-1).expand_as(embeddings)
+        slots = batch["audio_mask"][:, start:].unsqueeze(-1).expand_as(embeddings)
         # Row-major order of the mask is example by example, slot by slot: the order of audio.
         return embeddings.masked_scatter(slots, audio.reshape(-1, audio.shape[-1]))
 
@@ -182,14 +224,56 @@ class AudioLLM(nn.Module):
         Averaging per example (not over all tokens of the batch) makes the loss of a global
         batch independent of how it is cut into micro batches or split across processes.
         """
-        logits = self.llm(inputs_embeds=self.embed(batch), attention_mask=batch["attention_mask"]).logits
-        labels = batch["labels"][:, 1:]
-        token_losses = F.cross_entropy(
-            logits[:, :-1].float().transpose(1, 2), labels, ignore_index=IGNORE_INDEX, reduction="none"
+        return self.per_example_loss(batch).mean()
+
+    def per_example_loss(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        """Each example's mean next-token loss on its target tokens, ``[B]``.
+
+        Only what the loss depends on is computed: the shared prefix comes from the cache, the
+        LLM runs on the rest, and the LM head only where the next token is a target.
+        """
+        start = shared_prefix_length(batch["input_ids"], batch["audio_mask"])
+        rows = batch["input_ids"].shape[0]
+        cache = self._prefix_cache(batch["input_ids"][0, :start], rows)
+        embeddings = self.embed(batch, start)
+        positions = torch.arange(start, batch["input_ids"].shape[1], device=embeddings.device).expand(rows, -1)
+        hidden = self.llm.base_model(
+            inputs_embeds=embeddings, attention_mask=batch["attention_mask"], position_ids=positions, cache=cache
+        ).last_hidden_state
+        # Position t predicts token t + 1.
+        labels = batch["labels"][:, start + 1 :]
+        counted = labels != IGNORE_INDEX
+        logits = self.llm.get_output_embeddings()(hidden[:, :-1][counted])
+        token_losses = F.cross_entropy(logits.float(), labels[counted], reduction="none")
+        row_of_token = torch.arange(rows, device=labels.device).unsqueeze(1).expand_as(labels)[counted]
+        sums = torch.zeros(rows, device=labels.device).index_add(0, row_of_token, token_losses)
+        return sums / counted.sum(dim=1).clamp(min=1)
+
+    def _prefix_cache(self, prefix_ids: torch.Tensor, rows: int) -> DynamicCache | None:
+        """A fresh cache holding the keys and values of ``prefix_ids``, for ``rows`` examples.
+
+        The frozen LLM makes them constant, so they are computed once per prefix (without
+        gradient) and kept; the forward appends the rest of the sequence to the cache it is
+        given, so every call gets a copy and the kept one never changes.
+        """
+        if not len(prefix_ids):
+            return None
+        device = prefix_ids.device
+        # Tensors made under autocast or inference mode are kept apart from those made without.
+        key = (
+            tuple(prefix_ids.tolist()),
+            str(device),
+            self.llm.dtype,
+            torch.is_autocast_enabled(device.type),
+            torch.is_inference_mode_enabled(),
         )
-        counted = (labels != IGNORE_INDEX).float()
-        per_example = (token_losses * counted).sum(dim=1) / counted.sum(dim=1).clamp(min=1)
-        return per_example.mean()
+        if key not in self._prefix_caches:
+            with torch.no_grad():
+                output = self.llm.base_model(input_ids=prefix_ids.unsqueeze(0), use_cache=True)
+            self._prefix_caches[key] = output.cache
+        cache = copy.deepcopy(self._prefix_caches[key])
+        cache.batch_repeat_interleave(rows)
+        return cache
 
     @torch.inference_mode()
     def generate(self, audios: Sequence[np.ndarray | str | Path], prompt: str, max_new_tokens: int = 128) -> str:
@@ -204,8 +288,7 @@ class AudioLLM(nn.Module):
     @torch.inference_mode()
     def generate_batch(self, examples: Sequence[Example], max_new_tokens: int) -> list[str]:
         """Greedy answers, one per example of cached features."""
-        device = next(self.adapter.parameters()).device
-        batch = {name: tensor.to(device) for name, tensor in self.collate(examples, padding_side="left").items()}
+        batch = self.collate(examples, padding_side="left")
         output = self.llm.generate(
             inputs_embeds=self.embed(batch),
             attention_mask=batch["attention_mask"],

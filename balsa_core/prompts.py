@@ -6,14 +6,19 @@ For target generation ``P_seed`` is text (a caption or a tag list). For training
 inference the same prompt is tokenised with an *audio slot* in place of the seed: a run of
 placeholder positions that the adapter's outputs fill. Both paths share one template, so the
 adapter learns to stand in for exactly the text the backbone saw when it wrote the targets.
+
+The template also holds the system message (``prompts.system_message``), so that targets are
+written, the adapter trained and the models evaluated under the same system turn.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from transformers import PreTrainedTokenizerBase
+if TYPE_CHECKING:  # only annotations: the generation backends import this module cheaply
+    from transformers import PreTrainedTokenizerBase
 
 # A string no tokenizer will produce from ordinary text; the rendered chat is split on it.
 _AUDIO_SENTINEL = "\u241eBALSA_AUDIO\u241e"
@@ -23,6 +28,9 @@ _AUDIO_SENTINEL = "\u241eBALSA_AUDIO\u241e"
 class PromptTemplate:
     begin_audio: str = "[Begin of audio]"
     end_audio: str = "[End of audio]"
+    # None: whatever the chat template writes without a system message (SmolLM2 inserts its
+    # default one, Llama-3.1 its dated header); "": an empty system turn; text: that message.
+    system_message: str | None = None
 
     def user_message(self, seeds: Sequence[str], instruction: str) -> str:
         """The user turn: one [Begin/End of audio] span per seed, then the instruction."""
@@ -41,9 +49,15 @@ def _numbered(marker: str, index: int) -> str:
     return f"{marker[:-1]}{index}{marker[-1]}" if marker.endswith("]") else f"{marker}{index}"
 
 
-def render_chat(tokenizer: PreTrainedTokenizerBase, user_message: str) -> str:
+def chat_messages(user_message: str, system_message: str | None = None) -> list[dict[str, str]]:
+    """The single-turn chat every backend renders (see ``PromptTemplate.system_message``)."""
+    system = [] if system_message is None else [{"role": "system", "content": system_message}]
+    return [*system, {"role": "user", "content": user_message}]
+
+
+def render_chat(tokenizer: PreTrainedTokenizerBase, user_message: str, system_message: str | None = None) -> str:
     return tokenizer.apply_chat_template(
-        [{"role": "user", "content": user_message}], tokenize=False, add_generation_prompt=True
+        chat_messages(user_message, system_message), tokenize=False, add_generation_prompt=True
     )
 
 
@@ -63,7 +77,7 @@ def tokenize_audio_prompt(
     tokens_per_audio: int,
 ) -> AudioPrompt:
     message = template.user_message([_AUDIO_SENTINEL] * num_audios, instruction)
-    pieces = render_chat(tokenizer, message).split(_AUDIO_SENTINEL)
+    pieces = render_chat(tokenizer, message, template.system_message).split(_AUDIO_SENTINEL)
     if len(pieces) != num_audios + 1:
         raise ValueError("the chat template altered the audio placeholder; cannot place audio")
     placeholder = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0

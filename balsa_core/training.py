@@ -209,11 +209,12 @@ def train_adapter(
 
         optimizer.zero_grad(set_to_none=False)
         step_loss = torch.zeros((), device=device)
-        for micro_start in range(0, len(local_batch), config.micro_batch_size):
-            micro_batch = local_batch[micro_start : micro_start + config.micro_batch_size]
+        # Cut from the local batch sorted by length: the same examples and weights, less padding.
+        local_examples = [example(row) for row in local_batch]
+        for micro_batch in model.length_sorted_batches(local_examples, config.micro_batch_size):
             with autocast:
-                loss = model(model.collate([example(row) for row in micro_batch]))
-            share = len(micro_batch) / len(global_batch)
+                loss = model(micro_batch)
+            share = len(micro_batch["labels"]) / len(global_batch)
             (loss * share).backward()
             step_loss += loss.detach().float() * share
         if world.size > 1:

@@ -101,7 +101,7 @@ def target_set_params(wildcards):
 
 
 def prompt_template():
-    return {"begin_audio": config["prompts"]["begin_audio"], "end_audio": config["prompts"]["end_audio"]}
+    return {key: config["prompts"][key] for key in ("begin_audio", "end_audio", "system_message")}
 
 
 def generation_gpus(wildcards):

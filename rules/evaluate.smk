@@ -99,6 +99,7 @@ rule evaluate_text_ceiling:
         answering=canonical(config["evaluation"]["answering"]),
         begin_audio=config["prompts"]["begin_audio"],
         end_audio=config["prompts"]["end_audio"],
+        system_message=config["prompts"]["system_message"],
     threads: MODEL_THREADS
     resources:
         **job_resources("evaluate_text_ceiling", MODEL_THREADS, MODEL_GPUS),

@@ -16,6 +16,7 @@ rule untrained_adapter:
     params:
         begin_audio=config["prompts"]["begin_audio"],
         end_audio=config["prompts"]["end_audio"],
+        system_message=config["prompts"]["system_message"],
         features=canonical(config["features"]),
         adapter=canonical(config["adapter"]),
         seed=config["training"]["seed"],

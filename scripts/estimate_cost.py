@@ -10,8 +10,9 @@ run (no such run has been timed). Every input is printed with its provenance:
 * PUBLIC: a published figure (the BALSa journal paper, a model card or config, a datasheet);
 * ASSUMED: a guess, named and overridable, that the printed figures depend on.
 
-The one measured cross-check is the training FLOPs per example: the formula used here
-(4 x LLM matmul params x tokens + the adapter) is compared with the FLOPs that
+The one measured cross-check is the training FLOPs per example: the formula of the training
+step used here (4 x the LLM's layer params x the tokens after the cached prompt prefix, 4 x its
+LM head x the target tokens, and the adapter) is compared with the FLOPs that
 ``torch.utils.flop_counter`` counted in scripts/bench_training.py for SmolLM2-135M.
 
 Without --config, config/paper.yaml is read when it exists; keys it lacks fall back to the
@@ -137,6 +138,7 @@ class Inputs:
     # Llama-3.1-8B-Instruct (PUBLIC: model card and config.json).
     llm_params: float = 8.03e9
     llm_input_embedding_params: float = 128_256 * 4096  # a lookup: no FLOPs
+    llm_output_embedding_params: float = 128_256 * 4096  # the LM head: training runs it on targets only
     llm_kv_bytes_per_token: float = 32 * 8 * 128 * 2 * 2  # layers x KV heads x head dim x (K, V) x bf16
     # Whisper-small encoder (PUBLIC: config.json).
     encoder_layers: int = 12
@@ -164,17 +166,20 @@ class Inputs:
     generation_prompt_tokens: int = 100
     mean_target_tokens: int = 120
     training_text_tokens: int = 40
+    training_prefix_tokens: int = 30  # of those, before the first audio slot: cached once per run
     eval_text_tokens: int = 90
     # ASSUMED hardware efficiency.
     mfu: float = 0.35
     bandwidth_utilisation: float = 0.7
     decode_batch: int = 128
-    # MEASURED on this machine: scripts/bench_training.py (README Benchmarks), and the length of
-    # the micro batch it counts (its 8 examples collated, 126 tokens padded; it prints both).
-    bench_flops_per_example: float = 74.06e9
-    bench_tokens_per_example: int = 126
+    # MEASURED on this machine: scripts/bench_training.py (README Benchmarks), the new step's
+    # FLOPs and the tokens per example it runs through the LLM with gradient and the LM head.
+    bench_flops_per_example: float = 49.89e9
+    bench_grad_tokens: float = 97.5
+    bench_head_tokens: float = 14.8
     bench_llm_params: float = 134_515_008  # SmolLM2-135M, tied embeddings: the head reuses them
-    bench_adapter_params: float = 4_980_291
+    bench_head_params: float = 49_152 * 576
+    bench_adapter_params: float = 4_982_595
     bench_queries: int = 64
     bench_layers: int = 3
     bench_frames: int = 150  # 3 s demo clips
@@ -183,10 +188,16 @@ class Inputs:
     def llm_matmul_params(self) -> float:
         return self.llm_params - self.llm_input_embedding_params
 
+    @property
+    def llm_layer_params(self) -> float:
+        """The matmul params of the transformer layers: all but the LM head."""
+        return self.llm_matmul_params - self.llm_output_embedding_params
+
 
 PROVENANCE = {
     "llm_params": "PUBLIC: Llama-3.1-8B model card (8.03B)",
     "llm_input_embedding_params": "PUBLIC: Llama-3.1-8B config (vocab 128256 x 4096, untied)",
+    "llm_output_embedding_params": "PUBLIC: Llama-3.1-8B config (its LM head, vocab 128256 x 4096)",
     "llm_kv_bytes_per_token": "PUBLIC: Llama-3.1-8B config (32 layers, 8 KV heads, head dim 128)",
     "encoder_layers": "PUBLIC: whisper-small config (242M params in all)",
     "encoder_dim": "PUBLIC: whisper-small config (d_model)",
@@ -210,13 +221,16 @@ PROVENANCE = {
     "generation_prompt_tokens": "ASSUMED: chat template + seed + generation prompt",
     "mean_target_tokens": "ASSUMED: targets stop at end of turn, well before the cap",
     "training_text_tokens": "ASSUMED: chat template, audio markers, instruction",
+    "training_prefix_tokens": "ASSUMED: Llama-3.1's template before the audio (dated system header, user turn)",
     "eval_text_tokens": "ASSUMED: chat template, question, options, instruction",
     "mfu": "ASSUMED: model-FLOPs utilisation of training, prefill and the encoder",
     "bandwidth_utilisation": "ASSUMED: share of peak memory bandwidth in decode (1.0 = roofline)",
     "decode_batch": "ASSUMED: concurrent sequences per decode step (vLLM)",
-    "bench_flops_per_example": "MEASURED: scripts/bench_training.py (flop_counter, SmolLM2-135M)",
-    "bench_tokens_per_example": "MEASURED: scripts/bench_training.py, 'tokens per example (counted)'",
+    "bench_flops_per_example": "MEASURED: scripts/bench_training.py, the new step (flop_counter, SmolLM2-135M)",
+    "bench_grad_tokens": "MEASURED: scripts/bench_training.py, tokens per example 'through the LLM with gradient'",
+    "bench_head_tokens": "MEASURED: scripts/bench_training.py, tokens per example 'through the LM head'",
     "bench_llm_params": "MEASURED: scripts/bench_training.py counts SmolLM2-135M-Instruct's parameters",
+    "bench_head_params": "PUBLIC: SmolLM2-135M config (vocab 49152 x 576, tied: the head is the embedding)",
     "bench_adapter_params": "MEASURED: bench_training.py's adapter (Whisper tiny.en, 64 queries)",
     "bench_queries": "MEASURED: bench_training.py's adapter setting",
     "bench_layers": "MEASURED: bench_training.py's LAYERS",
@@ -353,6 +367,23 @@ def training_flops_per_example(
     return 4 * llm_matmul_params * tokens + 6 * adapter_params * adapter_tokens
 
 
+def step_flops_per_example(
+    layer_params: float,
+    head_params: float,
+    grad_tokens: float,
+    head_tokens: float,
+    adapter_params: float,
+    adapter_tokens: float,
+) -> float:
+    """The training step as balsa_core.audio_llm takes it: the LLM's layers forward and backward
+    on the tokens after the shared prompt prefix (whose keys and values are computed once per
+    run, so nothing per example), the LM head forward and backward only where a target token is
+    predicted, and the adapter (``training_flops_per_example``)."""
+    return training_flops_per_example(layer_params, grad_tokens, adapter_params, adapter_tokens) + (
+        4 * head_params * head_tokens
+    )
+
+
 def frames_per_clip(inputs: Inputs) -> float:
     """Frames the cache keeps (and the adapter reads) per clip."""
     if inputs.trim:
@@ -367,32 +398,41 @@ def training_flops(inputs: Inputs) -> float:
     for variant in inputs.variants.values():
         epochs = variant_epochs(inputs, variant)
         for audios, count in training_examples(inputs, variant).items():
-            tokens = inputs.training_text_tokens + audios * inputs.num_queries + target_tokens(inputs)
-            adapter_tokens = audios * adapter_tokens_per_audio
-            per_example = training_flops_per_example(
-                inputs.llm_matmul_params, tokens, inputs.adapter_params, adapter_tokens
+            per_example = step_flops_per_example(
+                inputs.llm_layer_params,
+                inputs.llm_output_embedding_params,
+                grad_tokens(inputs, audios),
+                target_tokens(inputs),
+                inputs.adapter_params,
+                audios * adapter_tokens_per_audio,
             )
             total += epochs * count * per_example
     return total
 
 
+def grad_tokens(inputs: Inputs, audios: int) -> int:
+    """Tokens per example through the LLM with gradient: all after the cached prefix."""
+    text = inputs.training_text_tokens - inputs.training_prefix_tokens
+    return text + audios * inputs.num_queries + target_tokens(inputs)
+
+
 def bench_cross_check(inputs: Inputs) -> tuple[float, float]:
-    """Measured FLOPs per example over the formula's, on bench_training.py's own setup; and the
-    measured figure scaled to the paper (by matmul params and tokens) over the formula's."""
-    bench_formula = training_flops_per_example(
-        inputs.bench_llm_params,
-        inputs.bench_tokens_per_example,
+    """Measured FLOPs per example over the formula's, on bench_training.py's own setup; and over
+    the formula's LLM terms alone there: the factor by which the paper's LLM terms, which the
+    measured figure scales to by params and tokens, would be off."""
+    layer_params = inputs.bench_llm_params - inputs.bench_head_params
+    llm_terms = step_flops_per_example(
+        layer_params, inputs.bench_head_params, inputs.bench_grad_tokens, inputs.bench_head_tokens, 0.0, 0
+    )
+    bench_formula = step_flops_per_example(
+        layer_params,
+        inputs.bench_head_params,
+        inputs.bench_grad_tokens,
+        inputs.bench_head_tokens,
         inputs.bench_adapter_params,
         inputs.bench_layers * (inputs.bench_queries + inputs.bench_frames),
     )
-    tokens = inputs.training_text_tokens + inputs.num_queries + target_tokens(inputs)
-    scaled = (
-        inputs.bench_flops_per_example
-        * (inputs.llm_matmul_params / inputs.bench_llm_params)
-        * (tokens / inputs.bench_tokens_per_example)
-    )
-    paper_formula = 4 * inputs.llm_matmul_params * tokens
-    return inputs.bench_flops_per_example / bench_formula, scaled / paper_formula
+    return inputs.bench_flops_per_example / bench_formula, inputs.bench_flops_per_example / llm_terms
 
 
 def encoder_flops_per_clip(inputs: Inputs, frames: float) -> float:
@@ -510,9 +550,10 @@ def report(inputs: Inputs, gpus: list[Gpu], config_path: Path | None) -> str:
     lines.append("")
 
     measured_ratio, scaled_ratio = bench_cross_check(inputs)
-    lines.append("cross-check (MEASURED, scripts/bench_training.py, 74 GFLOP/example on SmolLM2-135M):")
+    measured = inputs.bench_flops_per_example / 1e9
+    lines.append(f"cross-check (MEASURED, scripts/bench_training.py, {measured:.0f} GFLOP/example on SmolLM2-135M):")
     lines.append(f"  measured / formula on the bench setup:           {measured_ratio:.2f}")
-    lines.append(f"  measured scaled to Llama-3.1-8B / paper formula: {scaled_ratio:.2f}")
+    lines.append(f"  measured / the formula's LLM terms there:        {scaled_ratio:.2f}")
     lines.append("")
 
     lines.append(

@@ -50,6 +50,15 @@ def test_training_flops_per_example_formula(cost):
     assert cost.training_flops_per_example(10.0, 3, 2.0, 5) == 4 * 10 * 3 + 6 * 2 * 5
 
 
+def test_the_step_runs_the_layers_after_the_cached_prefix_and_the_head_on_targets_only(cost):
+    # 4 L T_grad through the layers, 4 H T_target through the LM head, 6 P T' for the adapter.
+    assert cost.step_flops_per_example(10.0, 2.0, 3, 1, 5.0, 4) == 4 * 10 * 3 + 4 * 2 * 1 + 6 * 5 * 4
+    base = cost.Inputs(variants={"v": {"positive": 1}})
+    longer_prefix = dataclasses.replace(base, training_prefix_tokens=base.training_prefix_tokens + 10)
+    cached = 4 * base.llm_layer_params * 10 * cost.seeds() * base.stage1_epochs
+    assert cost.training_flops(base) - cost.training_flops(longer_prefix) == pytest.approx(cached)
+
+
 def test_doubling_mfu_halves_compute_bound_gpu_hours(cost):
     gpu = cost.GPUS["h100"]
     inputs = cost.Inputs()

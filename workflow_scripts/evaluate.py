@@ -19,6 +19,7 @@ with workflow_job(snakemake):
         prompts={
             "begin_audio": snakemake.params.get("begin_audio", ""),
             "end_audio": snakemake.params.get("end_audio", ""),
+            "system_message": snakemake.params.get("system_message"),
         },
         answering=snakemake.params.answering,
         out_answers=Path(snakemake.output.answers),

@@ -11,7 +11,11 @@ with workflow_job(snakemake):
         llm_manifest=Path(snakemake.input.llm),
         encoder_manifest=Path(snakemake.input.encoder),
         mix=snakemake.params.mix,
-        prompts={"begin_audio": snakemake.params.begin_audio, "end_audio": snakemake.params.end_audio},
+        prompts={
+            "begin_audio": snakemake.params.begin_audio,
+            "end_audio": snakemake.params.end_audio,
+            "system_message": snakemake.params.system_message,
+        },
         layers=snakemake.params.features["layers"],
         feature_settings=snakemake.params.features,
         adapter_settings=snakemake.params.adapter,

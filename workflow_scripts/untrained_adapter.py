@@ -8,7 +8,11 @@ with workflow_job(snakemake):
         feature_indexes=[Path(path) for path in snakemake.input.features],
         llm_manifest=Path(snakemake.input.llm),
         encoder_manifest=Path(snakemake.input.encoder),
-        prompts={"begin_audio": snakemake.params.begin_audio, "end_audio": snakemake.params.end_audio},
+        prompts={
+            "begin_audio": snakemake.params.begin_audio,
+            "end_audio": snakemake.params.end_audio,
+            "system_message": snakemake.params.system_message,
+        },
         layers=snakemake.params.features["layers"],
         adapter_settings=snakemake.params.adapter,
         feature_settings=snakemake.params.features,

@@ -1,9 +1,9 @@
 """The one interface every generation backend implements, and the factory that builds them.
 
 A backend takes user messages (Equation 1 prompts, the seed text already inside) and returns
-one completion per message, in order. It renders the chat template itself, so the same
-messages give the same prompts whether the backbone runs in transformers, in vLLM or behind
-an OpenAI-compatible server.
+one completion per message, in order. It renders the chat template itself, with the configured
+system message (``prompts.chat_messages``), so the same messages give the same prompts whether
+the backbone runs in transformers, in vLLM or behind an OpenAI-compatible server.
 """
 
 from __future__ import annotations
@@ -47,13 +47,21 @@ class GenerationBackend(Protocol):
 BACKEND_TYPES = ("transformers", "vllm", "openai")
 
 
-def make_backend(spec: Mapping[str, Any], backbone_path: str) -> GenerationBackend:
+def with_system_message(identity: dict[str, Any], system_message: str | None) -> dict[str, Any]:
+    """A backend's identity with the system message it renders. The chat template's own (None)
+    adds nothing, so shards written before the setting existed stay valid."""
+    return identity if system_message is None else {**identity, "system_message": system_message}
+
+
+def make_backend(spec: Mapping[str, Any], backbone_path: str, system_message: str | None = None) -> GenerationBackend:
     """Build the backend a ``generation.backends`` entry describes.
 
     ``backbone_path`` is the prepared backbone LLM (the model BALSa asks); the OpenAI-compatible
     backend talks to the model its entry names instead, for the external-LLM ablation.
+    ``system_message`` is ``prompts.system_message`` (see ``PromptTemplate``).
     """
     options = {key: value for key, value in spec.items() if key != "type"}
+    options["system_message"] = system_message
     kind = spec["type"]
     if kind == "transformers":
         from balsa_core.generation.transformers_backend import TransformersBackend

@@ -29,7 +29,8 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from typing import Any
 
-from balsa_core.generation.backend import Completion, GenerationError, SamplingSettings
+from balsa_core.generation.backend import Completion, GenerationError, SamplingSettings, with_system_message
+from balsa_core.prompts import chat_messages
 
 log = logging.getLogger(__name__)
 
@@ -66,11 +67,13 @@ class _Abort:
         return self._event.is_set()
 
 
-def build_request_body(model: str, message: str, settings: SamplingSettings, index: int) -> dict[str, Any]:
+def build_request_body(
+    model: str, message: str, settings: SamplingSettings, index: int, system_message: str | None = None
+) -> dict[str, Any]:
     """The chat-completions request for message ``index`` of a ``generate`` call."""
     return {
         "model": model,
-        "messages": [{"role": "user", "content": message}],
+        "messages": chat_messages(message, system_message),
         "max_tokens": settings.max_new_tokens,
         "temperature": settings.temperature,
         "top_p": settings.top_p,
@@ -155,6 +158,7 @@ class OpenAICompatibleBackend:
         max_retries: int = 5,
         backoff_s: float = 1.0,
         max_backoff_s: float = 30.0,
+        system_message: str | None = None,
         *,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
@@ -172,6 +176,7 @@ class OpenAICompatibleBackend:
         self.max_retries = max_retries
         self.backoff_s = backoff_s
         self.max_backoff_s = max_backoff_s
+        self.system_message = system_message
         self._sleep = sleep
         self._headers = {"Content-Type": "application/json", "Accept": "application/json"}
         if api_key_env is not None:
@@ -185,12 +190,16 @@ class OpenAICompatibleBackend:
     @property
     def identity(self) -> dict[str, Any]:
         # The key and the transport settings change how the answers arrive, not what they are.
-        return {"type": "openai", "base_url": self.base_url, "model": self.model_name}
+        identity = {"type": "openai", "base_url": self.base_url, "model": self.model_name}
+        return with_system_message(identity, self.system_message)
 
     def generate(self, user_messages: Sequence[str], settings: SamplingSettings) -> list[Completion]:
         if not user_messages:
             return []
-        bodies = [build_request_body(self.model_name, m, settings, i) for i, m in enumerate(user_messages)]
+        bodies = [
+            build_request_body(self.model_name, m, settings, i, self.system_message)
+            for i, m in enumerate(user_messages)
+        ]
         abort = _Abort()
         executor = ThreadPoolExecutor(max_workers=min(self.concurrency, len(bodies)), thread_name_prefix="openai")
         futures: dict[Future[Completion], int] = {

@@ -11,7 +11,7 @@ from typing import Any
 import torch
 
 from balsa_core.backbones import inference_device, inference_dtype, load_llm
-from balsa_core.generation.backend import Completion, SamplingSettings
+from balsa_core.generation.backend import Completion, SamplingSettings, with_system_message
 from balsa_core.prompts import render_chat
 
 log = logging.getLogger(__name__)
@@ -20,9 +20,10 @@ log = logging.getLogger(__name__)
 class TransformersBackend:
     """Batched generation with left padding; deterministic for a given input list and seed."""
 
-    def __init__(self, model_path: str, batch_size: int = 16) -> None:
+    def __init__(self, model_path: str, batch_size: int = 16, system_message: str | None = None) -> None:
         self.model_name = model_path
         self.batch_size = batch_size
+        self.system_message = system_message
         device = inference_device()
         self.model, self.tokenizer = load_llm(model_path, dtype=inference_dtype(device))
         self.model.to(device)
@@ -31,10 +32,16 @@ class TransformersBackend:
     @property
     def identity(self) -> dict[str, Any]:
         # Batch composition decides which prompts share a sampling seed, so it is part of it.
-        return {"type": "transformers", "model": self.model_name, "batch_size": self.batch_size}
+        identity = {"type": "transformers", "model": self.model_name, "batch_size": self.batch_size}
+        return with_system_message(identity, self.system_message)
+
+    def render(self, user_message: str) -> str:
+        """The text the backbone continues: its chat template around the message, with the
+        system message, as training and evaluation render it (``prompts.render_chat``)."""
+        return render_chat(self.tokenizer, user_message, self.system_message)
 
     def generate(self, user_messages: Sequence[str], settings: SamplingSettings) -> list[Completion]:
-        prompts = [render_chat(self.tokenizer, message) for message in user_messages]
+        prompts = [self.render(message) for message in user_messages]
         # Batching prompts of similar length wastes less compute on padding.
         order = sorted(range(len(prompts)), key=lambda i: len(prompts[i]))
         completions: list[Completion | None] = [None] * len(prompts)

@@ -12,7 +12,8 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-from balsa_core.generation.backend import Completion, GenerationError, SamplingSettings
+from balsa_core.generation.backend import Completion, GenerationError, SamplingSettings, with_system_message
+from balsa_core.prompts import chat_messages
 
 log = logging.getLogger(__name__)
 
@@ -67,19 +68,20 @@ def completion_from_output(output: Any) -> Completion:
     return Completion(text=best.text.strip(), num_tokens=len(best.token_ids), finished=best.finish_reason == "stop")
 
 
-def conversations(user_messages: Sequence[str]) -> list[list[dict[str, str]]]:
+def conversations(user_messages: Sequence[str], system_message: str | None = None) -> list[list[dict[str, str]]]:
     """One single-turn chat per message, so vLLM applies the model's own chat template."""
-    return [[{"role": "user", "content": message}] for message in user_messages]
+    return [chat_messages(message, system_message) for message in user_messages]
 
 
 class VLLMBackend:
     """One vLLM engine per instance, so one model load per job."""
 
-    def __init__(self, model_path: str, **engine_options: Any) -> None:
+    def __init__(self, model_path: str, system_message: str | None = None, **engine_options: Any) -> None:
         """``engine_options`` are those of ``engine_arguments`` (tensor parallelism, context
         length, memory share, dtype), as the config's backend entry gives them."""
         arguments = engine_arguments(model_path, **engine_options)
         self.model_name = model_path
+        self.system_message = system_message
         self.dtype = arguments["dtype"]
         self.max_model_len = arguments.get("max_model_len")
         # Imported here, not at module level, so the CPU pipeline and its tests never need vLLM.
@@ -94,14 +96,16 @@ class VLLMBackend:
     def identity(self) -> dict[str, Any]:
         # Tensor parallelism and memory settings change where the model runs, not what it is asked,
         # so they stay out: a shard written on one GPU layout is reused on another.
-        return {"type": "vllm", "model": self.model_name, "dtype": self.dtype, "max_model_len": self.max_model_len}
+        identity = {"type": "vllm", "model": self.model_name, "dtype": self.dtype, "max_model_len": self.max_model_len}
+        return with_system_message(identity, self.system_message)
 
     def generate(self, user_messages: Sequence[str], settings: SamplingSettings) -> list[Completion]:
         if not user_messages:
             return []
         sampling = [self._sampling_params(**sampling_arguments(settings, i)) for i in range(len(user_messages))]
         log.info("generating %d completions with vLLM", len(user_messages))
-        outputs = self.llm.chat(conversations(user_messages), sampling_params=sampling, use_tqdm=True)
+        chats = conversations(user_messages, self.system_message)
+        outputs = self.llm.chat(chats, sampling_params=sampling, use_tqdm=True)
         if len(outputs) != len(user_messages):
             raise GenerationError(
                 f"vLLM returned {len(outputs)} outputs for {len(user_messages)} messages ({self.model_name})"

@@ -74,7 +74,7 @@ def generate(
     backend, settings = None, None
     if spec.uses_backend:
         backbone = ModelManifest.read(llm_manifest).path if llm_manifest else ""
-        backend = make_backend(generation["backend"], backbone)
+        backend = make_backend(generation["backend"], backbone, _template(template).system_message)
         settings = SamplingSettings(
             **{key: generation[key] for key in ("max_new_tokens", "temperature", "top_p", "seed")}
         )
@@ -343,7 +343,9 @@ def evaluate(
         replies: list[str] = []
     elif adapter_dir is None:
         backend = make_backend(
-            {"type": "transformers", "batch_size": answering["batch_size"]}, ModelManifest.read(llm_manifest).path
+            {"type": "transformers", "batch_size": answering["batch_size"]},
+            ModelManifest.read(llm_manifest).path,
+            _template(prompts).system_message,
         )
         replies = answer_with_text(
             backend, _template(prompts), list(asked["description"]), list(asked["prompt"]), max_new_tokens
@@ -384,4 +386,8 @@ def ask(adapter_dir: Path, audio_paths: Sequence[Path], question: str, max_new_t
 
 
 def _template(prompts: Mapping[str, Any]) -> PromptTemplate:
-    return PromptTemplate(begin_audio=prompts["begin_audio"], end_audio=prompts["end_audio"])
+    return PromptTemplate(
+        begin_audio=prompts["begin_audio"],
+        end_audio=prompts["end_audio"],
+        system_message=prompts.get("system_message"),
+    )
