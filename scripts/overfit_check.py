@@ -30,6 +30,7 @@ import time
 from pathlib import Path
 
 import pandas as pd
+import torch
 from torch import nn
 
 from balsa_core.audio import load_audio
@@ -87,9 +88,11 @@ def main() -> int:
     parser.add_argument("--held-out", action="store_true", help="also ask the held-out clips of the classes")
     parser.add_argument("--ablate", choices=["none", "input_norm", "output_scale", "both"], default="none")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--threads", type=int, default=torch.get_num_threads())
     parser.add_argument("--models-dir", type=Path, default=Path("models"))
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
+    torch.set_num_threads(args.threads)
 
     llm, tokenizer = load_llm(model_path("llm", "bundled:smollm2-135m-instruct", args.models_dir))
     encoder, feature_extractor = load_encoder(model_path("encoder", "bundled:whisper-tiny.en", args.models_dir))

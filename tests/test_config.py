@@ -157,7 +157,7 @@ def test_samples_per_seed_is_the_most_any_variant_draws():
     assert samples_per_seed(config, "positive") == 2
     assert samples_per_seed(config, "negative") == 1
     assert samples_per_seed(config, "combined") == 1, "sets no variant trains on are still generated once"
-    assert trained_samples_per_seed(config) == {"negative": 1, "positive": 2}
+    assert trained_samples_per_seed(config) == {"negative": 1, "positive": 2, "rule_based": 1}
     assert single_audio_sets(config) == ["combined", "negative", "positive", "questions", "rule_based"]
     assert pair_sets(config) == ["caption_both", "difference"]
 

@@ -19,7 +19,7 @@ import yaml
 from openai_server import OpenAIServer
 from report_screenshot import find_chromium, screenshot
 
-from balsa_core.config import configured_evaluations, variant_mix
+from balsa_core.config import configured_evaluations, trained_samples_per_seed, variant_mix
 from balsa_core.evaluation.registry import table_columns
 from balsa_core.generation import read_targets
 from balsa_core.metadata import read_metadata
@@ -106,13 +106,17 @@ def finished_run(tmp_path_factory) -> tuple[Path, dict]:
     return workdir, config
 
 
-MODELS = ["ma_difference", "positive_negative", "positive_only", "text_ceiling"]
+def adapters(config: dict) -> list[str]:
+    """The trained variants, in table order."""
+    return sorted(config["variants"])
 
 
 def test_the_whole_dag_produces_tables_4_and_5(finished_run):
-    workdir, _ = finished_run
+    workdir, config = finished_run
+    models = [*adapters(config), "text_ceiling"]
+    assert models == ["ma_difference", "positive_negative", "positive_only", "rule_based", "text_ceiling"]
     table4 = pd.read_csv(workdir / "results/table4.csv")
-    assert list(table4["model"]) == MODELS
+    assert list(table4["model"]) == models
     assert list(table4.columns) == ["model", *table_columns("table4"), "valid", "notes"]
     # The demo configures no EDANSA, CochlScene or Nonspeech7k: empty, and said so in every row.
     for evaluation, column in [
@@ -127,7 +131,7 @@ def test_the_whole_dag_produces_tables_4_and_5(finished_run):
     assert table4[measured4].apply(lambda column: column.between(0, 100)).all().all()
 
     table5 = pd.read_csv(workdir / "results/table5.csv")
-    assert list(table5["model"]) == MODELS
+    assert list(table5["model"]) == models
     assert list(table5.columns) == ["model", *table_columns("table5"), "valid", "notes"]
     percentages = [c for c in table_columns("table5") if c not in ("if_open", "if_forgetting_rate")]
     assert table5[percentages].notna().all().all()
@@ -196,7 +200,7 @@ def test_changing_decoding_reruns_every_evaluation_and_nothing_before(finished_r
     workdir, config = finished_run
     jobs = planned_after(workdir, config, lambda c: c["evaluation"]["answering"].update(max_new_tokens=5))
     evaluations = len(configured_evaluations(config))
-    assert jobs == {"evaluate_adapter": 3 * evaluations, "evaluate_text_ceiling": evaluations, "evaluation_tables": 1}
+    assert jobs == {"evaluate_adapter": len(adapters(config)) * evaluations, "evaluate_text_ceiling": evaluations, "evaluation_tables": 1}
 
 
 def test_changing_one_evaluation_reruns_only_that_evaluation(finished_run):
@@ -205,7 +209,7 @@ def test_changing_one_evaluation_reruns_only_that_evaluation(finished_run):
     assert jobs == {
         "evaluation_items": 1,
         "evaluation_features": 1,
-        "evaluate_adapter": 3,
+        "evaluate_adapter": len(adapters(config)),
         "evaluate_text_ceiling": 1,
         "evaluation_tables": 1,
     }
@@ -219,7 +223,7 @@ def test_changing_the_prompting_rebuilds_every_evaluation_and_nothing_upstream(f
     assert jobs == {
         "evaluation_items": evaluations,
         "evaluation_features": evaluations,
-        "evaluate_adapter": 3 * evaluations,
+        "evaluate_adapter": len(adapters(config)) * evaluations,
         "evaluate_text_ceiling": evaluations,
         "evaluation_tables": 1,
     }
@@ -238,14 +242,14 @@ def test_where_jobs_run_reruns_nothing(finished_run):
 
 
 def test_the_report_shows_tables_plots_and_loss_curves(finished_run, tmp_path):
-    workdir, _ = finished_run
+    workdir, config = finished_run
     result = snakemake(workdir, "--report", "report.html", "--", "results/table4.csv")
     assert result.returncode == 0, result.stderr[-3000:]
     html = (workdir / "report.html").read_text()
     shown_results = ("table4.png", "table5.png", "table4.csv", "table5.csv", "eval_details.csv", "comparisons.csv")
     for shown in (f"results/{name}" for name in shown_results):
         assert f'"{shown}"' in html
-    for variant in MODELS[:3]:
+    for variant in adapters(config):
         assert f'"models/adapters/{variant}/loss.png"' in html
     if find_chromium() is None:
         pytest.skip("no Chromium here to render the report")
@@ -321,11 +325,11 @@ def test_no_evaluated_clip_is_trained_on(finished_run):
 
 
 def test_data_summary_and_multi_audio_pairs(finished_run):
-    workdir, _ = finished_run
+    workdir, config = finished_run
     result = snakemake(workdir, "--cores", "2", "--", "results/data_summary.csv", "data/pairs/pairs.parquet")
     assert result.returncode == 0, result.stderr[-3000:]
     summary = pd.read_csv(workdir / "results/data_summary.csv").set_index("corpus")
-    targets = generated_targets(workdir, target_sets=("positive", "negative"))
+    targets = generated_targets(workdir, target_sets=tuple(trained_samples_per_seed(config)))
     # The summary counts, from the metadata alone, the targets generation produced.
     assert summary.drop(index="Total")["training_samples"].to_dict() == targets.groupby("corpus").size().to_dict()
     assert summary.loc["Total", "clips"] == summary.drop(index="Total")["clips"].sum()
@@ -339,7 +343,7 @@ def test_grounding_has_every_model_and_the_untrained_floor(finished_run):
     result = snakemake(workdir, "--cores", "2", "--", "results/grounding.csv")
     assert result.returncode == 0, result.stderr[-5000:]
     grounding = pd.read_csv(workdir / "results/grounding.csv")
-    assert grounding["model"].tolist() == ["untrained", *MODELS]
+    assert grounding["model"].tolist() == ["untrained", *adapters(config), "text_ceiling"]
     assert (grounding["items"] > 1).all()
     percentages = grounding[["recall", "control_recall"]]
     assert percentages.notna().all().all() and percentages.apply(lambda column: column.between(0, 100)).all().all()
@@ -356,7 +360,7 @@ def test_grounding_has_every_model_and_the_untrained_floor(finished_run):
     assert planned_after(workdir, config, reseed, "results/grounding.csv") == {
         "evaluation_items": 1,
         "evaluation_features": 1,
-        "evaluate_adapter": 4,
+        "evaluate_adapter": len(adapters(config)) + 1,  # and the untrained adapter
         "evaluate_text_ceiling": 1,
         "grounding_table": 1,
     }
