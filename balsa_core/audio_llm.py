@@ -244,9 +244,13 @@ class AudioLLM(nn.Module):
         labels = batch["labels"][:, start + 1 :]
         counted = labels != IGNORE_INDEX
         logits = self.llm.get_output_embeddings()(hidden[:, :-1][counted])
-        token_losses = F.cross_entropy(logits.float(), labels[counted], reduction="none")
+        # At least fp32 for the log-softmax over the vocabulary; an fp64 model keeps fp64.
+        logits = logits.to(torch.promote_types(logits.dtype, torch.float32))
+        token_losses = F.cross_entropy(logits, labels[counted], reduction="none")
         row_of_token = torch.arange(rows, device=labels.device).unsqueeze(1).expand_as(labels)[counted]
-        sums = torch.zeros(rows, device=labels.device).index_add(0, row_of_token, token_losses)
+        sums = torch.zeros(rows, dtype=token_losses.dtype, device=labels.device).index_add(
+            0, row_of_token, token_losses
+        )
         return sums / counted.sum(dim=1).clamp(min=1)
 
     def _prefix_cache(self, prefix_ids: torch.Tensor, rows: int) -> DynamicCache | None:

@@ -44,7 +44,7 @@ from balsa_core.adapter import AdapterConfig, QFormerAdapter
 from balsa_core.audio import load_audio
 from balsa_core.audio_llm import pad_features
 from balsa_core.backbones import ModelManifest, load_encoder, prepare_model
-from balsa_core.demo_corpus import DemoCorpusConfig, generate_demo_corpus
+from balsa_core.demo.corpus import DemoCorpusConfig, generate_demo_corpus
 from balsa_core.features import MAX_FRAMES, SAMPLE_RATE, FeatureStore, cache_features, frames_for
 
 SOURCE = "bundled:whisper-tiny.en"

@@ -23,7 +23,7 @@ import numpy as np
 import torch
 
 from balsa_core.backbones import ModelManifest, prepare_model
-from balsa_core.demo_corpus import EVENT_CLASSES, caption_for
+from balsa_core.demo.corpus import EVENT_CLASSES, caption_for
 from balsa_core.generation.backend import Completion, SamplingSettings
 from balsa_core.generation.transformers_backend import TransformersBackend
 from balsa_core.prompts import PromptTemplate

@@ -13,7 +13,8 @@ global batch 16, Adam with gradient clipping. Two steps are compared:
   ``train_adapter`` runs): micro batches cut from the length-sorted global batch, the shared
   prompt prefix from a key/value cache computed once, the LM head only on target positions.
 
-In one run it prints the per-example losses of both (dropout off) and their largest difference;
+In one run it prints the largest difference of both steps' per-example losses (dropout off), with
+both whole models in fp64 (the same math: equal to rounding) and as trained, in fp32;
 the FLOPs per example counted by ``torch.utils.flop_counter`` (forward and the backward that
 carries gradients through the frozen LLM to the adapter) and the tokens per example; and the
 examples per second of both, timed step by step in turn on the same global batch (today's, the
@@ -41,7 +42,7 @@ from balsa_core.adapter import AdapterConfig, QFormerAdapter
 from balsa_core.audio import load_audio
 from balsa_core.audio_llm import IGNORE_INDEX, AudioLLM, Example, shared_prefix_length
 from balsa_core.backbones import ModelManifest, load_encoder, load_llm, prepare_model
-from balsa_core.demo_corpus import DemoCorpusConfig, generate_demo_corpus
+from balsa_core.demo.corpus import DemoCorpusConfig, generate_demo_corpus
 from balsa_core.features import encode_waveforms
 from balsa_core.prompts import PromptTemplate
 
@@ -134,9 +135,22 @@ def flops_per_example(model: AudioLLM, batches: Sequence[Batch], loss_fn: LossFn
 @torch.no_grad()
 def per_example_losses(model: AudioLLM, examples: Sequence[Example], loss_fn: LossFn) -> torch.Tensor:
     model.eval()
-    losses = torch.cat([loss_fn(model, batch).double() for batch in todays_batches(model, examples)])
+    dtype = next(model.adapter.parameters()).dtype
+    batches = [{**batch, "features": batch["features"].to(dtype)} for batch in todays_batches(model, examples)]
+    losses = torch.cat([loss_fn(model, batch).double() for batch in batches])
     model.train()
     return losses
+
+
+def in_float64(model: AudioLLM) -> AudioLLM:
+    """An fp64 copy: both steps' losses compared without fp32 rounding in either."""
+    return AudioLLM(
+        copy.deepcopy(model.llm).double(),
+        model.tokenizer,
+        copy.deepcopy(model.adapter).double(),
+        model.template,
+        model.max_target_tokens,
+    )
 
 
 def token_counts(batches: Sequence[Batch]) -> tuple[float, float, float]:
@@ -237,6 +251,12 @@ def measure(today: AudioLLM, new: AudioLLM, examples: Sequence[Example], repeats
         "exact": per_example_losses(today, examples, lambda m, b: todays_loss(m, b, exact_cross_entropy=True)),
         "new": per_example_losses(new, examples, new_loss),
     }
+    today64, new64 = in_float64(today), in_float64(new)
+    losses["today_fp64"] = per_example_losses(
+        today64, examples, lambda m, b: todays_loss(m, b, exact_cross_entropy=True)
+    )
+    losses["new_fp64"] = per_example_losses(new64, examples, new_loss)
+    del today64, new64
     first = global_batches[0]
     flops = (
         flops_per_example(today, todays_batches(today, first), todays_loss, len(first)),
@@ -281,7 +301,9 @@ def report(figures: Figures, system_message: str | None) -> None:
         f"{figures.flops[0] / figures.flops[1]:.2f}x fewer FLOPs"
     )
     print(f"shared prefix: {figures.prefix_flops / 1e9:.2f} GFLOP once per run, for its key/value cache (not above)")
-    print(f"per-example loss, max |new - today|:               {(losses['new'] - losses['today']).abs().max():.2e}")
+    fp64_difference = (losses["new_fp64"] - losses["today_fp64"]).abs().max()
+    print(f"per-example loss, both models in fp64, max |new - today|: {fp64_difference:.2e}")
+    print(f"per-example loss in fp32, max |new - today|:       {(losses['new'] - losses['today']).abs().max():.2e}")
     print(f"  against today's with an fp64 cross entropy:      {(losses['new'] - losses['exact']).abs().max():.2e}")
     print(f"  today's own fp32 cross-entropy rounding (max):   {(losses['today'] - losses['exact']).abs().max():.2e}")
 

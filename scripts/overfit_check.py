@@ -36,7 +36,7 @@ from torch import nn
 from balsa_core.audio import load_audio
 from balsa_core.audio_llm import AudioLLM
 from balsa_core.backbones import ModelManifest, load_encoder, load_llm, prepare_model
-from balsa_core.demo_corpus import DemoCorpusConfig, generate_demo_corpus
+from balsa_core.demo.corpus import DemoCorpusConfig, generate_demo_corpus
 from balsa_core.features import encode_waveforms
 from balsa_core.overfit import overfit
 from balsa_core.prompts import PromptTemplate

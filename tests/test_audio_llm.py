@@ -1,3 +1,4 @@
+import copy
 import json
 from dataclasses import replace
 
@@ -72,10 +73,9 @@ def full_forward_losses(model: AudioLLM, batch: dict[str, torch.Tensor]) -> torc
     """The step the library replaced: every position through the LLM, logits everywhere."""
     logits = model.llm(inputs_embeds=model.embed(batch), attention_mask=batch["attention_mask"]).logits
     labels = batch["labels"][:, 1:]
-    token_losses = F.cross_entropy(
-        logits[:, :-1].float().transpose(1, 2), labels, ignore_index=IGNORE_INDEX, reduction="none"
-    )
-    counted = (labels != IGNORE_INDEX).float()
+    logits = logits[:, :-1].to(torch.promote_types(logits.dtype, torch.float32))
+    token_losses = F.cross_entropy(logits.transpose(1, 2), labels, ignore_index=IGNORE_INDEX, reduction="none")
+    counted = (labels != IGNORE_INDEX).to(token_losses.dtype)
     return (token_losses * counted).sum(dim=1) / counted.sum(dim=1).clamp(min=1)
 
 
@@ -102,6 +102,18 @@ def test_the_step_gives_the_full_forwards_losses_and_gradients(model):
     torch.testing.assert_close(got, expected, atol=1e-4, rtol=0)
     for new, old in zip(adapter_gradients(model, got.mean()), adapter_gradients(model, expected.mean())):
         torch.testing.assert_close(new, old, atol=1e-5, rtol=0)
+
+
+def test_in_fp64_the_step_is_the_full_forwards_math(model):
+    """Beyond fp32 rounding (the atol above): with the whole model in fp64 the losses agree to
+    fp64 rounding, so the step leaves out only work the loss does not depend on."""
+    llm, adapter = copy.deepcopy(model.llm).double(), copy.deepcopy(model.adapter).double()
+    model64 = AudioLLM(llm, model.tokenizer, adapter, model.template, model.max_target_tokens)
+    batch = model64.collate(mixed_examples())
+    batch["features"] = batch["features"].double()
+    got = model64.per_example_loss(batch)
+    assert got.dtype == torch.float64
+    torch.testing.assert_close(got, full_forward_losses(model64, batch), atol=1e-10, rtol=0)
 
 
 def test_length_sorted_micro_batches_give_the_global_batchs_gradient(model):

@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from balsa_core.demo_benchmarks import (
+from balsa_core.demo.benchmarks import (
     ANNOTATORS,
     CLASS_FACTS,
     DISSENT_EVERY,
@@ -19,7 +19,7 @@ from balsa_core.demo_benchmarks import (
     SAKURA_TRACK,
     write_demo_benchmarks,
 )
-from balsa_core.demo_corpus import DemoCorpusConfig, demo_vocabulary, generate_demo_corpus
+from balsa_core.demo.corpus import DemoCorpusConfig, demo_vocabulary, generate_demo_corpus
 from balsa_core.evaluation.loaders import load_benchmark
 from balsa_core.evaluation.synonym_hypernym import GENERIC_HYPERNYMS, build_synonym_hypernym_items
 from balsa_core.ontology import Ontology, load_ontology

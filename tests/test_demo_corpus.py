@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 import soundfile as sf
 
-from balsa_core.demo_corpus import (
+from balsa_core.demo.corpus import (
     EVENT_CLASSES,
     DemoCorpusConfig,
     demo_vocabulary,

@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 from sklearn.metrics import accuracy_score, precision_recall_fscore_support
 
-from balsa_core.evaluation.answers import OPTION_LETTERS
 from balsa_core.evaluation.instruction_following import Constraint
+from balsa_core.evaluation.replies import OPTION_LETTERS
 from balsa_core.evaluation.suite import AnswerInstructions, evaluation_metrics, prepare_items, score_replies
 
 INSTRUCTIONS = AnswerInstructions(

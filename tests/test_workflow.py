@@ -200,7 +200,11 @@ def test_changing_decoding_reruns_every_evaluation_and_nothing_before(finished_r
     workdir, config = finished_run
     jobs = planned_after(workdir, config, lambda c: c["evaluation"]["answering"].update(max_new_tokens=5))
     evaluations = len(configured_evaluations(config))
-    assert jobs == {"evaluate_adapter": len(adapters(config)) * evaluations, "evaluate_text_ceiling": evaluations, "evaluation_tables": 1}
+    assert jobs == {
+        "evaluate_adapter": len(adapters(config)) * evaluations,
+        "evaluate_text_ceiling": evaluations,
+        "evaluation_tables": 1,
+    }
 
 
 def test_changing_one_evaluation_reruns_only_that_evaluation(finished_run):

@@ -20,7 +20,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from balsa_core.evaluation.answers import (
+from balsa_core.evaluation.instruction_following import Constraint
+from balsa_core.evaluation.metrics import ItemScorer, class_scorer, rate_scorer
+from balsa_core.evaluation.registry import Column
+from balsa_core.evaluation.replies import (
     OPTION_LETTERS,
     format_options,
     parse_open,
@@ -28,9 +31,6 @@ from balsa_core.evaluation.answers import (
     parse_yes_no,
     shuffle_options,
 )
-from balsa_core.evaluation.instruction_following import Constraint
-from balsa_core.evaluation.metrics import ItemScorer, class_scorer, rate_scorer
-from balsa_core.evaluation.registry import Column
 
 INSTRUCTION = "instruction"  # the question type of instruction-following items
 

@@ -13,8 +13,8 @@ from typing import Any
 
 import pandas as pd
 
-from balsa_core.demo_benchmarks import write_demo_benchmarks
-from balsa_core.demo_corpus import DemoCorpusConfig, generate_demo_corpus
+from balsa_core.demo.benchmarks import write_demo_benchmarks
+from balsa_core.demo.corpus import DemoCorpusConfig, generate_demo_corpus
 from balsa_core.hygiene import HygieneSettings, apply_hygiene
 from balsa_core.metadata import read_metadata, write_metadata, write_rejects
 from balsa_core.pairs import PairingConfig, make_pairs

@@ -2,7 +2,7 @@
 
 The demo run has none of the real benchmarks (Clotho-AQA, MMAU, SAKURA, audio entailment,
 the AudioSet-based Synonym-Hypernym test), so this module writes small stand-ins for them
-from the test split of the demo corpus (``demo_corpus.py``): each file has the real
+from the test split of the demo corpus (``balsa_core.demo.corpus``): each file has the real
 release's layout, so the project's own loaders read it unchanged. They are a plumbing check
 of the evaluation stage, not the real benchmarks: the questions are templated from the
 demo's 15 synthetic event classes.
@@ -41,7 +41,7 @@ from pathlib import Path
 
 import numpy as np
 
-from balsa_core.demo_corpus import EVENT_CLASSES, write_csv
+from balsa_core.demo.corpus import EVENT_CLASSES, write_csv
 from balsa_core.evaluation.loaders.common import stable_int
 
 ANIMAL, PERSON, MACHINE, WEATHER = "an animal", "a person", "a machine", "the weather"
@@ -337,7 +337,7 @@ def segments_lines(clips: Sequence[HeldOutClip], audiocaps: dict[str, dict[str, 
     """AudioSet segments-file lines: three '#' lines, then ``YTID, start, end, "mid,mid"``."""
     labels = {tag for clip in clips for tag in clip.tags}
     lines = [
-        "# Segments csv created by balsa_core.demo_benchmarks from the demo's held-out multi-event clips",
+        "# Segments csv created by balsa_core.demo.benchmarks from the demo's held-out multi-event clips",
         f"# num_ytids={len(clips)}, num_segs={len(clips)}, num_unique_labels={len(labels)}, "
         f"num_positive_labels={sum(len(clip.tags) for clip in clips)}",
         SEGMENTS_COLUMNS,

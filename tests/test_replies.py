@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from balsa_core.evaluation.answers import (
+from balsa_core.evaluation.replies import (
     OPEN_MAX_WORDS,
     format_options,
     parse_open,
