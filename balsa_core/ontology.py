@@ -10,11 +10,12 @@ AudioSet labels use, without the tree.
 from __future__ import annotations
 
 import csv
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
+
+from balsa_core.json_files import checked_entry, read_json_list
 
 # ontology.json entries carry more keys; only these are read.
 CLASS_KEYS = ("id", "name", "child_ids")
@@ -72,23 +73,10 @@ class Ontology:
         return mids[0]
 
 
-def _read_json(path: Path) -> object:
-    if not path.is_file():
-        raise OntologyError(f"{path}: ontology file not found")
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise OntologyError(f"{path}: not valid JSON ({error})") from error
-
-
 def _checked_class(path: Path, position: int, entry: object) -> tuple[str, str, tuple[str, ...]]:
     """``(mid, name, child_ids)`` of the class at ``position`` in the list."""
     where = f"{path}: class #{position}"
-    if not isinstance(entry, dict):
-        raise OntologyError(f"{where} is a {type(entry).__name__}, not an object")
-    missing = [key for key in CLASS_KEYS if key not in entry]
-    if missing:
-        raise OntologyError(f"{where} ({entry.get('id', 'no id')}) lacks key(s) {missing}")
+    entry = checked_entry(entry, where, CLASS_KEYS, OntologyError)
     mid, name, child_ids = entry["id"], entry["name"], entry["child_ids"]
     if not isinstance(mid, str) or not mid.strip():
         raise OntologyError(f"{where}: key 'id' must be a non-empty string, got {mid!r}")
@@ -110,9 +98,7 @@ def _parents_from_children(children: Mapping[str, tuple[str, ...]]) -> dict[str,
 def load_ontology(path: Path | str) -> Ontology:
     """Load ``ontology.json``; raise OntologyError naming the file and the offending class or key."""
     path = Path(path)
-    entries = _read_json(path)
-    if not isinstance(entries, list):
-        raise OntologyError(f"{path}: expected a JSON list of classes, got a {type(entries).__name__}")
+    entries = read_json_list(path, OntologyError, "ontology file", "classes")
     names: dict[str, str] = {}
     children: dict[str, tuple[str, ...]] = {}
     for position, entry in enumerate(entries):

@@ -24,24 +24,14 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from balsa_core.evaluation.intervals import (
-    ALPHA,
-    RESAMPLES,
-    ScalarStatistic,
-    above_chance_p,
-    bootstrap_interval,
-    bootstrap_intervals,
-    chance_levels,
-    mcnemar_p,
-    paired_difference,
-)
+from balsa_core.config import UNTRAINED
+from balsa_core.evaluation import intervals
+from balsa_core.evaluation.intervals import ALPHA, RESAMPLES, ScalarStatistic
 from balsa_core.evaluation.metrics import ItemScorer
 from balsa_core.evaluation.registry import main_metric
 from balsa_core.evaluation.suite import gold_answers, item_scorer, subset_groups
 
 OVERALL = "all"  # the scope of all of an evaluation's items, as the details table names it
-# The adapter before any training: when it is evaluated, every other model is compared with it.
-UNTRAINED = "untrained"
 # The papers' own comparison: does training on negative targets beat positive targets only?
 PAPER_PAIRS = (("positive_negative", "positive_only"),)
 COMPARISON_COLUMNS = [
@@ -104,7 +94,7 @@ def _statistics(items: pd.DataFrame, resamples: int, seed: int) -> ScopeStatisti
     scorer = item_scorer(items)
     values = scorer(np.arange(len(items)))
     names = list(values)
-    lows, highs = bootstrap_intervals(
+    lows, highs = intervals.bootstrap_intervals(
         lambda indices: _vector(scorer, indices, names), len(items), resamples=resamples, seed=seed
     )
     return ScopeStatistics(
@@ -123,7 +113,7 @@ def _vector(scorer: ItemScorer, indices: np.ndarray, names: Sequence[str]) -> np
 
 def item_chance(items: pd.DataFrame, metrics: Iterable[str]) -> dict[str, float | None]:
     """Each metric's chance level over these scored items (see ``intervals.chance_levels``)."""
-    return chance_levels(
+    return intervals.chance_levels(
         metrics, list(items["question_type"]), gold_answers(items), [len(options) for options in items["options"]]
     )
 
@@ -178,9 +168,11 @@ def _above_chance(sheet: pd.DataFrame, metric: str, chance: float, resamples: in
     scorer = item_scorer(sheet.reset_index(drop=True))
     per_item = scorer.per_item(metric)
     if per_item is not None:
-        return above_chance_p(int(per_item.sum()), len(per_item), chance) < ALPHA
+        return intervals.above_chance_p(int(per_item.sum()), len(per_item), chance) < ALPHA
     statistic = _metric_statistic(scorer, metric)
-    low, _ = bootstrap_interval(statistic, len(sheet), resamples=resamples, confidence=1 - 2 * ALPHA, seed=seed)
+    low, _ = intervals.bootstrap_interval(
+        statistic, len(sheet), resamples=resamples, confidence=1 - 2 * ALPHA, seed=seed
+    )
     return low > chance
 
 
@@ -240,7 +232,7 @@ def _comparison(
     values_a, values_b = scorer_a(everything), scorer_b(everything)
     if metric not in values_a or metric not in values_b:
         return None
-    paired = paired_difference(
+    paired = intervals.paired_difference(
         _metric_statistic(scorer_a, metric),
         _metric_statistic(scorer_b, metric),
         len(items_a),
@@ -260,7 +252,7 @@ def _comparison(
         "difference": round(paired.difference, 2),
         "ci_low": round(paired.low, 2),
         "ci_high": round(paired.high, 2),
-        "p_value": float(f"{mcnemar_p(per_item_a > 0.5, per_item_b > 0.5) if exact else paired.p_value:.4g}"),
+        "p_value": float(f"{intervals.mcnemar_p(per_item_a > 0.5, per_item_b > 0.5) if exact else paired.p_value:.4g}"),
         "test": MCNEMAR if exact else PAIRED_BOOTSTRAP,
     }
 

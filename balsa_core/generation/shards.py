@@ -238,7 +238,3 @@ class _Manifest:
             "rows_finished": self.rows_done,
         }
         atomic_write(self.path, lambda temporary: temporary.write_text(json.dumps(document, indent=1) + "\n"))
-
-
-def read_manifest(shard_dir: Path) -> dict[str, Any]:
-    return json.loads((shard_dir / MANIFEST).read_text())

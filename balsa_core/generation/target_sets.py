@@ -28,7 +28,6 @@ import pandas as pd
 
 from balsa_core.prompts import PromptTemplate
 
-SOURCES = ("backbone", "ground_truth", "questions")
 REQUEST_COLUMNS = [
     "target_id",
     "source_id",

@@ -10,7 +10,6 @@ released files give: shuffling (and picking distractors) is a later stage's job.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Iterable, Mapping, Sequence
 from os import PathLike
 from pathlib import Path
@@ -92,14 +91,6 @@ def find_column(path: Path, columns: Iterable[str], candidates: Sequence[str], w
 
 def _column_key(name: str) -> str:
     return "".join(char for char in name.casefold() if char not in " _-")
-
-
-def read_json(path: Path) -> object:
-    require_file(path)
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise BenchmarkFileError(f"{path}: not valid JSON ({error})") from error
 
 
 def line_of(path: Path, index: int) -> str:

@@ -24,10 +24,10 @@ from balsa_core.evaluation.loaders.common import (
     line_of,
     path_list,
     read_csv_strings,
-    read_json,
     require_file,
     squash_spaces,
 )
+from balsa_core.json_files import checked_entry, read_json_list
 
 # --------------------------------------------------------------------------- Clotho-AQA
 
@@ -184,16 +184,9 @@ def load_mmau(paths: Paths, audio_dir: PathArg, *, tasks: tuple[str, ...] = ("so
     rows: list[dict] = []
     listed = path_list(paths, "mmau")
     for path in listed:
-        entries = read_json(path)
-        if not isinstance(entries, list):
-            raise BenchmarkFileError(f"{path}: expected a JSON list of questions, got a {type(entries).__name__}")
-        for position, entry in enumerate(entries):
+        for position, entry in enumerate(read_json_list(path, BenchmarkFileError, "annotation file", "questions")):
             where = f"{path}: question #{position}"
-            if not isinstance(entry, dict):
-                raise BenchmarkFileError(f"{where} is a {type(entry).__name__}, not an object")
-            missing = [key for key in MMAU_KEYS if key not in entry]
-            if missing:
-                raise BenchmarkFileError(f"{where} ({entry.get('id', 'no id')}) lacks key(s) {missing}")
+            entry = checked_entry(entry, where, MMAU_KEYS, BenchmarkFileError)
             if entry["task"] not in wanted:
                 continue
             choices = entry["choices"]

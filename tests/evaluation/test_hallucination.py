@@ -37,16 +37,8 @@ def test_phrasings_are_the_released_templates() -> None:
 
 def test_columns_and_unique_item_ids() -> None:
     items = build()
-    assert list(items.columns) == [
-        "item_id",
-        "clip_id",
-        "audio_path",
-        "object",
-        "label",
-        "phrasing",
-        "question",
-        "tags",
-    ]
+    columns = ["item_id", "clip_id", "audio_path", "object", "label", "phrasing", "question", "tags"]
+    assert list(items.columns) == columns
     assert items["item_id"].is_unique
     first = items.iloc[0]
     assert first["item_id"] == f"a|{first['object']}|0"

@@ -11,12 +11,7 @@ from typing import Any
 import pytest
 
 from balsa_core.generation.backend import Completion, GenerationError, SamplingSettings
-from balsa_core.generation.vllm_backend import (
-    VLLMBackend,
-    completion_from_output,
-    engine_arguments,
-    sampling_arguments,
-)
+from balsa_core.generation.vllm_backend import VLLMBackend, completion_from_output, engine_arguments, sampling_arguments
 
 
 def request_output(text: str, token_ids: list[int], finish_reason: str) -> types.SimpleNamespace:

@@ -1,3 +1,5 @@
+"""The leak check of absent-sound targets (stems, sound terms, leak_flags) and the quality summary."""
+
 from __future__ import annotations
 
 import json
@@ -7,6 +9,7 @@ import time
 import numpy as np
 import pandas as pd
 import pytest
+from generation.clip_cases import clip_tables
 
 from balsa_core.generation.quality import (
     STOP_WORDS,
@@ -82,20 +85,7 @@ def test_names_present_sound_on_realistic_answers(seeds, tags, target, leaks):
 
 
 def test_leak_flags_matches_the_table_row_by_row():
-    metadata = pd.DataFrame(
-        [
-            {"clip_id": f"clip{number}", "seed_text": text, "tags": tags}
-            for number, (seeds, tags, _, _) in enumerate(LEAK_CASES)
-            for text in seeds
-        ]
-    )
-    targets = pd.DataFrame(
-        {
-            "clip_ids": [[f"clip{number}"] for number in range(len(LEAK_CASES))],
-            "target": [target for _, _, target, _ in LEAK_CASES],
-        },
-        index=pd.RangeIndex(100, 100 + len(LEAK_CASES)),
-    )
+    metadata, targets = clip_tables(LEAK_CASES)
 
     flags = leak_flags(targets, metadata)
 

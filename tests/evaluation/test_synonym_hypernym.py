@@ -16,7 +16,7 @@ from balsa_core.evaluation.synonym_hypernym import (
 )
 from balsa_core.ontology import Ontology, load_ontology
 
-SHARED_FORMATS = Path(__file__).resolve().parents[2] / "shared" / "formats"
+SHARED_FORMATS = Path(__file__).resolve().parents[3] / "shared" / "formats"
 REAL_ONTOLOGY = SHARED_FORMATS / "audioset" / "ontology.json"
 
 # A DAG: Dog has two parents; Sounds of things is a generic root that is never asked about.

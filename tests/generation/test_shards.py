@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -16,7 +17,7 @@ from openai_server import OpenAIServer
 
 from balsa_core.generation import Completion, GenerationError, SamplingSettings
 from balsa_core.generation.http_backend import OpenAICompatibleBackend
-from balsa_core.generation.shards import generate_in_shards, plan_shards, read_manifest
+from balsa_core.generation.shards import MANIFEST, generate_in_shards, plan_shards
 
 SETTINGS = SamplingSettings(max_new_tokens=16, temperature=0.7, top_p=0.9, seed=100)
 
@@ -49,6 +50,11 @@ def shard_files(directory: Path) -> dict[str, tuple[int, int]]:
     return {path.name: (path.stat().st_ino, path.stat().st_mtime_ns) for path in directory.glob("shard-*.parquet")}
 
 
+def written_manifest(shard_dir: Path) -> dict:
+    """The manifest.json that generate_in_shards keeps beside the shards."""
+    return json.loads((shard_dir / MANIFEST).read_text())
+
+
 def test_plans_are_deterministic_and_seed_each_message_by_its_position():
     first = plan_shards(requests(10), 4, SETTINGS, {"type": "x"})
     again = plan_shards(requests(10), 4, SETTINGS, {"type": "x"})
@@ -79,7 +85,7 @@ def test_a_rerun_reuses_every_finished_shard(tmp_path):
     assert backend.calls == 3, "nothing regenerated"
     assert shard_files(tmp_path) == files
     pd.testing.assert_frame_equal(first, again)
-    manifest = read_manifest(tmp_path)
+    manifest = written_manifest(tmp_path)
     assert (manifest["rows"], manifest["rows_finished"]) == (10, 10)
     assert [entry["rows"] for entry in manifest["shards"]] == [4, 4, 2]
 
@@ -89,7 +95,7 @@ def test_a_failure_names_the_shard_and_leaves_only_finished_shards(tmp_path):
         generate_in_shards(requests(10), CountingBackend(fail_on_call=2), SETTINGS, tmp_path, shard_size=4)
     assert [name[:11] for name in shard_files(tmp_path)] == ["shard-00000"]
     assert not list(tmp_path.glob(".*partial"))
-    manifest = read_manifest(tmp_path)
+    manifest = written_manifest(tmp_path)
     assert [entry["finished"] for entry in manifest["shards"]] == [True, False, False]
 
     resumed = CountingBackend()
@@ -183,4 +189,4 @@ def test_an_endpoint_that_keeps_failing_stops_the_job_naming_the_shard(tmp_path)
         ):
             generate_in_shards(requests(8), backend, SETTINGS, tmp_path, shard_size=4)
     assert not list(tmp_path.glob("shard-*")) and not list(tmp_path.glob(".*partial"))
-    assert not any(entry["finished"] for entry in read_manifest(tmp_path)["shards"])
+    assert not any(entry["finished"] for entry in written_manifest(tmp_path)["shards"])

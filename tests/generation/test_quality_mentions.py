@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from generation.clip_cases import clip_tables
 
 from balsa_core.generation.quality import LOW_MENTION_RATE, mention_flags, quality_summary
 from balsa_core.reports import QUALITY_COLUMNS, generation_quality_table
@@ -35,21 +36,6 @@ MENTION_CASES = [
     # Case does not matter.
     (["A SIREN WAILS"], [], "sirens", True),
 ]
-
-
-def clip_tables(cases) -> tuple[pd.DataFrame, pd.DataFrame]:
-    metadata = pd.DataFrame(
-        [
-            {"clip_id": f"clip{number}", "seed_text": text, "tags": tags}
-            for number, (seeds, tags, _, _) in enumerate(cases)
-            for text in seeds
-        ]
-    )
-    targets = pd.DataFrame(
-        {"clip_ids": [[f"clip{number}"] for number in range(len(cases))], "target": [case[2] for case in cases]},
-        index=pd.RangeIndex(10, 10 + len(cases)),
-    )
-    return metadata, targets
 
 
 def test_mention_flags_on_realistic_answers():
