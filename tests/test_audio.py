@@ -5,6 +5,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
+from helpers import write_wav
 
 from balsa_core.audio import AudioError, AudioInfo, load_audio, probe_audio
 
@@ -14,14 +15,9 @@ def sine(sample_rate: int, seconds: float, amplitude: float, hz: float = 440.0) 
     return (amplitude * np.sin(2 * np.pi * hz * t)).astype(np.float32)
 
 
-def write_wav(path: Path, samples: np.ndarray, sample_rate: int, subtype: str = "PCM_16") -> Path:
-    sf.write(path, samples, sample_rate, subtype=subtype)
-    return path
-
-
 def test_probe_reads_the_header(tmp_path: Path) -> None:
     stereo = np.stack([sine(44100, 0.5, 0.5)] * 2, axis=1)
-    path = write_wav(tmp_path / "stereo.wav", stereo, 44100)
+    path = write_wav(tmp_path / "stereo.wav", sample_rate=44100, samples=stereo)
 
     assert probe_audio(path) == AudioInfo(sample_rate=44100, frames=22050, channels=2, duration_s=0.5)
 
@@ -61,7 +57,7 @@ def test_audio_error_is_a_value_error() -> None:
 def test_load_downmixes_and_resamples_44k_stereo_to_16k_mono(tmp_path: Path) -> None:
     left = sine(44100, 1.0, 0.8)
     silent_right = np.zeros_like(left)
-    path = write_wav(tmp_path / "stereo.wav", np.stack([left, silent_right], axis=1), 44100)
+    path = write_wav(tmp_path / "stereo.wav", sample_rate=44100, samples=np.stack([left, silent_right], axis=1))
 
     audio = load_audio(path)
 
@@ -74,13 +70,13 @@ def test_load_downmixes_and_resamples_44k_stereo_to_16k_mono(tmp_path: Path) -> 
 
 def test_load_keeps_samples_at_the_native_rate(tmp_path: Path) -> None:
     samples = sine(16000, 0.25, 0.5)
-    path = write_wav(tmp_path / "mono.wav", samples, 16000, subtype="FLOAT")
+    path = write_wav(tmp_path / "mono.wav", sample_rate=16000, subtype="FLOAT", samples=samples)
 
     np.testing.assert_array_equal(load_audio(path, target_sr=16000), samples)
 
 
 def test_load_honours_target_rate(tmp_path: Path) -> None:
-    path = write_wav(tmp_path / "mono.wav", sine(16000, 1.0, 0.5), 16000)
+    path = write_wav(tmp_path / "mono.wav", sample_rate=16000, samples=sine(16000, 1.0, 0.5))
 
     assert abs(len(load_audio(path, target_sr=8000)) - 8000) <= 1
 
@@ -88,7 +84,7 @@ def test_load_honours_target_rate(tmp_path: Path) -> None:
 def test_load_stays_within_full_scale_after_resampling(tmp_path: Path) -> None:
     # A full-scale square wave makes the resampling filter ring past +-1.
     square = np.sign(sine(44100, 0.5, 1.0, hz=1000.0))
-    path = write_wav(tmp_path / "square.wav", square, 44100, subtype="FLOAT")
+    path = write_wav(tmp_path / "square.wav", sample_rate=44100, subtype="FLOAT", samples=square)
 
     audio = load_audio(path)
 
@@ -105,14 +101,14 @@ def test_load_raises_audio_error_for_unreadable_file(tmp_path: Path) -> None:
 
 
 def test_load_raises_audio_error_for_empty_audio(tmp_path: Path) -> None:
-    path = write_wav(tmp_path / "empty.wav", np.zeros((0, 2), np.float32), 44100)
+    path = write_wav(tmp_path / "empty.wav", sample_rate=44100, samples=np.zeros((0, 2), np.float32))
 
     with pytest.raises(AudioError, match="0 frames"):
         load_audio(path)
 
 
 def test_load_rejects_a_non_positive_target_rate(tmp_path: Path) -> None:
-    path = write_wav(tmp_path / "mono.wav", sine(16000, 0.1, 0.5), 16000)
+    path = write_wav(tmp_path / "mono.wav", sample_rate=16000, samples=sine(16000, 0.1, 0.5))
 
     with pytest.raises(ValueError, match="target_sr"):
         load_audio(path, target_sr=0)

@@ -13,21 +13,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-import pandas as pd
-
 from balsa_core.ontology import Ontology, OntologyError, load_ontology
 from balsa_core.readers.common import (
-    SEED_COLUMNS,
     AnnotationError,
+    AnnotationRow,
+    ReaderOptions,
     ReadResult,
-    bad_row,
-    bool_option,
-    check_option_names,
     probe_seeds,
-    read_annotation_csv,
+    read_annotation_rows,
     readable_tag,
-    required_cell,
-    row_source,
     tags_seed,
 )
 
@@ -57,20 +51,20 @@ class Fsd50kOptions:
 
 
 def parse_options(root: Path, options: Mapping[str, object]) -> Fsd50kOptions:
-    check_option_names(READER, options, ("include_eval", "leaf_labels_only", "ontology", "probe_audio"))
-    ontology = options.get("ontology")
+    given = ReaderOptions(READER, options, ("include_eval", "leaf_labels_only", "ontology", "probe_audio"))
+    ontology = given.get("ontology")
     if ontology is not None and not isinstance(ontology, (str, Path)):
-        raise ValueError(f"reader {READER!r}: option 'ontology' must be a path, got {ontology!r}")
-    leaf_labels_only = bool_option(READER, options, "leaf_labels_only", False)
+        raise given.error("ontology", f"must be a path, got {ontology!r}")
+    leaf_labels_only = given.flag("leaf_labels_only", False)
     if leaf_labels_only and ontology is None:
         # Without the hierarchy no label can be told a leaf; keeping all would hide the mistake.
-        raise ValueError(f"reader {READER!r}: option 'leaf_labels_only' needs option 'ontology'")
+        raise given.error("leaf_labels_only", "needs option 'ontology'")
     return Fsd50kOptions(
-        include_eval=bool_option(READER, options, "include_eval", True),
+        include_eval=given.flag("include_eval", True),
         leaf_labels_only=leaf_labels_only,
         # A relative path is inside the corpus root; an absolute one replaces it.
         ontology=None if ontology is None else Path(root) / ontology,
-        probe_audio=bool_option(READER, options, "probe_audio", True),
+        probe_audio=given.probe_audio,
     )
 
 
@@ -88,11 +82,11 @@ def annotation_files(root: Path, options: Mapping[str, object]) -> list[Path]:
     return ground_truth if parsed.leaf_ontology is None else [*ground_truth, parsed.leaf_ontology]
 
 
-def _list_cell(path: Path, index: int, record: Mapping[str, str], column: str) -> list[str]:
-    text = required_cell(path, index, record, column)
+def _list_cell(row: AnnotationRow, column: str) -> list[str]:
+    text = row.cell(column)
     items = [item.strip() for item in text.split(",")]
     if "" in items:
-        raise bad_row(path, index, f"empty item in {column} {text!r}")
+        raise row.error(f"empty item in {column} {text!r}")
     return items
 
 
@@ -106,56 +100,44 @@ def leaf_labels(labels: list[str], mids: list[str], ontology: Ontology) -> list[
     return [label for label, mid in zip(labels, mids) if mid not in covered]
 
 
-def _labels(path: Path, index: int, record: Mapping[str, str], ontology: Ontology | None) -> list[str]:
-    labels = _list_cell(path, index, record, "labels")
+def _labels(row: AnnotationRow, ontology: Ontology | None) -> list[str]:
+    labels = _list_cell(row, "labels")
     if ontology is None:
         return labels
-    mids = _list_cell(path, index, record, "mids")
+    mids = _list_cell(row, "mids")
     if len(mids) != len(labels):
-        raise bad_row(path, index, f"{len(labels)} labels but {len(mids)} mids")
+        raise row.error(f"{len(labels)} labels but {len(mids)} mids")
     unknown = [mid for mid in mids if mid not in ontology.names]
     if unknown:
-        raise bad_row(path, index, f"unknown mid(s) {unknown}: not in {ontology.source}")
+        raise row.error(f"unknown mid(s) {unknown}: not in {ontology.source}")
     return leaf_labels(labels, mids, ontology)
 
 
-def _split(path: Path, index: int, record: Mapping[str, str], subset: str) -> str:
+def _split(row: AnnotationRow, subset: str) -> str:
     if subset == "eval":
         return EVAL_SPLIT
-    split = required_cell(path, index, record, "split")
+    split = row.cell("split")
     if split not in DEV_SPLITS:
-        raise bad_row(path, index, f"split {split!r} is not one of {DEV_SPLITS}")
+        raise row.error(f"split {split!r} is not one of {DEV_SPLITS}")
     return split
 
 
-def _seed(
-    corpus: str,
-    root: Path,
-    subset: str,
-    csv_path: Path,
-    index: int,
-    record: Mapping[str, str],
-    ontology: Ontology | None,
-) -> dict[str, object]:
-    fname = required_cell(csv_path, index, record, "fname")
-    tags = [readable_tag(label) for label in _labels(csv_path, index, record, ontology)]
+def _seed(corpus: str, root: Path, subset: str, row: AnnotationRow, ontology: Ontology | None) -> dict[str, object]:
+    fname = row.cell("fname")
+    tags = [readable_tag(label) for label in _labels(row, ontology)]
     return tags_seed(
         clip_id=f"{corpus}/{subset}_{fname}",
         corpus=corpus,
-        split=_split(csv_path, index, record, subset),
+        split=_split(row, subset),
         audio_path=audio_dir(root, subset) / f"{fname}.wav",
         tags=tags,
-        source=row_source(csv_path, index),
+        source=row.source,
     )
 
 
 def _subset_seeds(corpus: str, root: Path, subset: str, ontology: Ontology | None) -> list[dict[str, object]]:
-    csv_path = ground_truth_file(root, subset)
-    table = read_annotation_csv(csv_path, DEV_COLUMNS if subset == "dev" else EVAL_COLUMNS)
-    return [
-        _seed(corpus, root, subset, csv_path, index, record, ontology)
-        for index, record in enumerate(table.to_dict("records"))
-    ]
+    rows = read_annotation_rows(ground_truth_file(root, subset), DEV_COLUMNS if subset == "dev" else EVAL_COLUMNS)
+    return [_seed(corpus, root, subset, row, ontology) for row in rows]
 
 
 def _load_ontology(path: Path | None) -> Ontology | None:
@@ -171,8 +153,5 @@ def read(name: str, root: Path, options: Mapping[str, object]) -> ReadResult:
     root = Path(root)
     parsed = parse_options(root, options)
     ontology = _load_ontology(parsed.leaf_ontology)
-    seeds = pd.DataFrame(
-        [seed for subset in parsed.subsets for seed in _subset_seeds(name, root, subset, ontology)],
-        columns=SEED_COLUMNS,
-    )
+    seeds = [seed for subset in parsed.subsets for seed in _subset_seeds(name, root, subset, ontology)]
     return probe_seeds(seeds, probe=parsed.probe_audio)

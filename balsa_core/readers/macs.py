@@ -10,17 +10,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-import pandas as pd
 import yaml
 
 from balsa_core.metadata import SPLITS
 from balsa_core.readers.common import (
-    SEED_COLUMNS,
     AnnotationError,
+    ReaderOptions,
     ReadResult,
-    bool_option,
-    check_option_names,
-    path_option,
+    caption_seed,
     probe_seeds,
     readable_tag,
 )
@@ -41,19 +38,15 @@ class MacsOptions:
 
 
 def parse_options(root: Path, options: Mapping[str, object]) -> MacsOptions:
-    check_option_names(READER, options, ("audio_dir", "split", "captions", "probe_audio"))
-    split = options.get("split", "train")
-    if split not in SPLITS:
-        raise ValueError(f"reader {READER!r}: option 'split' must be one of {SPLITS}, got {split!r}")
-    captions = options.get("captions", "all")
-    if captions not in CAPTION_CHOICES:
-        raise ValueError(f"reader {READER!r}: option 'captions' must be one of {CAPTION_CHOICES}, got {captions!r}")
+    given = ReaderOptions(READER, options, ("audio_dir", "split", "captions", "probe_audio"))
+    split = given.choice("split", SPLITS, "train")
+    captions = given.choice("captions", CAPTION_CHOICES, "all")
     return MacsOptions(
         # A relative audio_dir is inside the corpus root; an absolute one replaces it.
-        audio_dir=path_option(READER, root, options, "audio_dir", "audio"),
-        split=str(split),
+        audio_dir=given.path(root, "audio_dir", "audio"),
+        split=split,
         first_caption_only=captions == "first",
-        probe_audio=bool_option(READER, options, "probe_audio", True),
+        probe_audio=given.probe_audio,
     )
 
 
@@ -121,17 +114,16 @@ def _clip_seeds(corpus: str, path: Path, position: int, entry: object, options: 
     clip_id = f"{corpus}/{Path(filename).stem}"
     kept = sentences[:1] if options.first_caption_only else sentences
     return [
-        {
-            "seed_id": f"{clip_id}#{number}",
-            "clip_id": clip_id,
-            "corpus": corpus,
-            "split": options.split,
-            "audio_path": str(options.audio_dir / filename),
-            "seed_kind": "caption",
-            "seed_text": sentence,
-            "tags": tags,
-            "source": f"{path}:{place}",
-        }
+        caption_seed(
+            seed_id=f"{clip_id}#{number}",
+            clip_id=clip_id,
+            corpus=corpus,
+            split=options.split,
+            audio_path=options.audio_dir / filename,
+            caption=sentence,
+            tags=tags,
+            source=f"{path}:{place}",
+        )
         for number, (place, sentence) in enumerate(zip(places, kept), start=1)
     ]
 
@@ -147,8 +139,7 @@ def read(name: str, root: Path, options: Mapping[str, object]) -> ReadResult:
     parsed = parse_options(root, options)
     path = root / ANNOTATION_FILE
     entries = file_entries(path, load_yaml(path))
-    seeds = pd.DataFrame(
-        [seed for position, entry in enumerate(entries) for seed in _clip_seeds(name, path, position, entry, parsed)],
-        columns=SEED_COLUMNS,
-    )
+    seeds = [
+        seed for position, entry in enumerate(entries) for seed in _clip_seeds(name, path, position, entry, parsed)
+    ]
     return probe_seeds(seeds, probe=parsed.probe_audio)

@@ -28,15 +28,15 @@ import pyarrow as pa
 
 from balsa_core.metadata import REJECTS_SCHEMA, SPLITS
 from balsa_core.readers.common import (
-    SEED_COLUMNS,
     AnnotationError,
+    ReaderOptions,
     ReadResult,
-    bool_option,
-    check_option_names,
-    path_option,
+    caption_seed,
+    data_rows,
+    parse_seconds,
     probe_seeds,
+    read_delimited,
     readable_tag,
-    row_source,
     tags_seed,
 )
 
@@ -113,40 +113,33 @@ def _column_names(role: str, value: object) -> tuple[str, ...]:
     return names
 
 
-def _columns_option(options: Mapping[str, object]) -> tuple[dict[str, tuple[str, ...]], frozenset[str]]:
-    value = options.get("columns", {})
+def _columns_option(given: ReaderOptions) -> tuple[dict[str, tuple[str, ...]], frozenset[str]]:
+    value = given.get("columns", {})
     if not isinstance(value, Mapping):
-        raise ValueError(f"reader {READER!r}: option 'columns' must map roles to column names, got {value!r}")
+        raise given.error("columns", f"must map roles to column names, got {value!r}")
     unknown = sorted(set(map(str, value)) - set(ROLES))
     if unknown:
-        raise ValueError(f"reader {READER!r}: option 'columns' has unknown role(s) {unknown}; roles: {list(ROLES)}")
+        raise given.error("columns", f"has unknown role(s) {unknown}; roles: {list(ROLES)}")
     named = {str(role): _column_names(str(role), names) for role, names in value.items()}
     return {role: named.get(role, (role,)) for role in ROLES}, frozenset(named)
 
 
-def _choice_option(options: Mapping[str, object], key: str, choices: tuple[str, ...], default: str) -> str:
-    value = options.get(key, default)
-    if value not in choices:
-        raise ValueError(f"reader {READER!r}: option {key!r} must be one of {choices}, got {value!r}")
-    return str(value)
-
-
 def parse_options(root: Path, options: Mapping[str, object]) -> ManifestOptions:
-    check_option_names(READER, options, OPTION_NAMES)
-    manifest = path_option(READER, root, options, "manifest", "manifest.csv")
+    given = ReaderOptions(READER, options, OPTION_NAMES)
+    manifest = given.path(root, "manifest", "manifest.csv")
     if manifest.suffix.lower() not in LOADERS:
-        raise ValueError(f"reader {READER!r}: option 'manifest' must end in one of {sorted(LOADERS)}, got {manifest}")
-    separator = options.get("tag_separator", ",")
+        raise given.error("manifest", f"must end in one of {sorted(LOADERS)}, got {manifest}")
+    separator = given.get("tag_separator", ",")
     if not isinstance(separator, str) or not separator:
-        raise ValueError(f"reader {READER!r}: option 'tag_separator' must be non-empty text, got {separator!r}")
-    columns, named = _columns_option(options)
+        raise given.error("tag_separator", f"must be non-empty text, got {separator!r}")
+    columns, named = _columns_option(given)
     return ManifestOptions(
         manifest=manifest,
         columns=columns,
         named=named,
-        default_split=_choice_option(options, "default_split", SPLITS, "train"),
+        default_split=given.choice("default_split", SPLITS, "train"),
         tag_separator=separator,
-        probe_audio=bool_option(READER, options, "probe_audio", True),
+        probe_audio=given.probe_audio,
     )
 
 
@@ -159,13 +152,8 @@ def annotation_files(root: Path, options: Mapping[str, object]) -> list[Path]:
 
 def _delimited_loader(separator: str, kind: str) -> Callable[[Path], Table]:
     def load(path: Path) -> Table:
-        try:
-            # All-string cells with no NA guessing, as for the corpora's CSVs: ids stay verbatim.
-            frame = pd.read_csv(path, sep=separator, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-        except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
-            raise AnnotationError(f"{path}: not a readable {kind} file ({error})") from error
-        records = frame.to_dict("records")
-        return Table(list(frame.columns), [(row_source(path, index), record) for index, record in enumerate(records)])
+        frame = read_delimited(path, separator, kind)
+        return Table(list(frame.columns), [(row.source, row.record) for row in data_rows(path, frame)])
 
     return load
 
@@ -264,11 +252,8 @@ def _seconds(source: str, column: str, value: object) -> float | None:
     text = _text(source, column, value)
     if not text:
         return None
-    try:
-        seconds = float(text)
-    except ValueError:
-        seconds = math.nan
-    if not math.isfinite(seconds) or seconds < 0:
+    seconds = parse_seconds(text)
+    if seconds is None:
         raise AnnotationError(f"{source}: {column} {text!r} is not a number of seconds")
     return seconds
 
@@ -361,17 +346,16 @@ def clip_seeds(corpus: str, rows: Sequence[Entry]) -> list[dict[str, object]]:
     if not captions:
         return [tags_seed(first.clip_id, corpus, first.split, first.audio_path, tags, first.source)]
     return [
-        {
-            "seed_id": f"{first.clip_id}#{number}",
-            "clip_id": first.clip_id,
-            "corpus": corpus,
-            "split": first.split,
-            "audio_path": str(first.audio_path),
-            "seed_kind": "caption",
-            "seed_text": caption,
-            "tags": tags,
-            "source": source,
-        }
+        caption_seed(
+            seed_id=f"{first.clip_id}#{number}",
+            clip_id=first.clip_id,
+            corpus=corpus,
+            split=first.split,
+            audio_path=first.audio_path,
+            caption=caption,
+            tags=tags,
+            source=source,
+        )
         for number, (source, caption) in enumerate(captions, start=1)
     ]
 
@@ -416,13 +400,13 @@ def read(name: str, root: Path, options: Mapping[str, object]) -> ReadResult:
     columns = present_columns(parsed.manifest, table.columns, parsed)
     outcomes = [_entry_or_reject(name, parsed, columns, source, record) for source, record in table.rows]
     clips = group_clips([outcome for outcome in outcomes if isinstance(outcome, Entry)])
-    seeds = pd.DataFrame([seed for rows in clips.values() for seed in clip_seeds(name, rows)], columns=SEED_COLUMNS)
-    row_rejects = pd.DataFrame(
-        [asdict(outcome) for outcome in outcomes if isinstance(outcome, Reject)], columns=REJECTS_SCHEMA.names
-    ).astype("string")
-    windowed = apply_windows(
-        probe_seeds(seeds, probe=parsed.probe_audio),
-        sources=dict(zip(seeds["seed_id"], seeds["source"], strict=True)),
+    seeds = [seed for rows in clips.values() for seed in clip_seeds(name, rows)]
+    return apply_windows(
+        probe_seeds(
+            seeds,
+            probe=parsed.probe_audio,
+            rejects=[asdict(outcome) for outcome in outcomes if isinstance(outcome, Reject)],
+        ),
+        sources={seed["seed_id"]: seed["source"] for seed in seeds},
         windows={clip_id: rows[0].window for clip_id, rows in clips.items()},
     )
-    return ReadResult(rows=windowed.rows, rejects=pd.concat([row_rejects, windowed.rejects], ignore_index=True))

@@ -14,19 +14,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path, PureWindowsPath
 
-import pandas as pd
-
-from balsa_core.metadata import REJECTS_SCHEMA, SPLITS
-from balsa_core.readers.common import (
-    SEED_COLUMNS,
-    AnnotationError,
-    ReadResult,
-    bool_option,
-    check_option_names,
-    path_option,
-    probe_seeds,
-    tags_seed,
-)
+from balsa_core.metadata import SPLITS
+from balsa_core.readers.common import AnnotationError, ReaderOptions, ReadResult, probe_seeds, tags_seed
 
 READER = "vocalsound"
 LABEL_TAGS = {
@@ -71,29 +60,27 @@ def _official_split_files(root: Path) -> dict[str, Path]:
     return files
 
 
-def _split_files_option(root: Path, options: Mapping[str, object]) -> dict[str, Path]:
-    if "split_files" not in options:
+def _split_files_option(root: Path, given: ReaderOptions) -> dict[str, Path]:
+    if "split_files" not in given:
         return _official_split_files(root)
-    value = options["split_files"]
+    value = given.get("split_files")
     if (
         not isinstance(value, Mapping)
         or any(split not in SPLITS for split in value)
         or not all(isinstance(path, (str, Path)) for path in value.values())
     ):
-        raise ValueError(
-            f"reader {READER!r}: option 'split_files' must map splits among {SPLITS} to file paths, got {value!r}"
-        )
+        raise given.error("split_files", f"must map splits among {SPLITS} to file paths, got {value!r}")
     # A relative path is inside the corpus root; an absolute one replaces it.
     return {split: root / path for split, path in value.items()}
 
 
 def parse_options(root: Path, options: Mapping[str, object]) -> VocalSoundOptions:
-    check_option_names(READER, options, ("audio_dir", "split_files", "probe_audio"))
+    given = ReaderOptions(READER, options, ("audio_dir", "split_files", "probe_audio"))
     root = Path(root)
     return VocalSoundOptions(
-        audio_dir=path_option(READER, root, options, "audio_dir", "audio_16k"),
-        split_files=_split_files_option(root, options),
-        probe_audio=bool_option(READER, options, "probe_audio", True),
+        audio_dir=given.path(root, "audio_dir", "audio_16k"),
+        split_files=_split_files_option(root, given),
+        probe_audio=given.probe_audio,
     )
 
 
@@ -174,9 +161,8 @@ def read(name: str, root: Path, options: Mapping[str, object]) -> ReadResult:
     # Listed recordings absent from the directory stay in, so a partial unpack shows up as rejects.
     file_names = sorted(set(wav_file_names(parsed.audio_dir)) | set(listings))
     outcomes = [_seed_or_reject(name, parsed, listings, file_name) for file_name in file_names]
-    seeds = pd.DataFrame([outcome for outcome in outcomes if "reason" not in outcome], columns=SEED_COLUMNS)
-    name_rejects = pd.DataFrame(
-        [outcome for outcome in outcomes if "reason" in outcome], columns=REJECTS_SCHEMA.names
-    ).astype("string")
-    probed = probe_seeds(seeds, probe=parsed.probe_audio)
-    return ReadResult(rows=probed.rows, rejects=pd.concat([name_rejects, probed.rejects], ignore_index=True))
+    return probe_seeds(
+        [outcome for outcome in outcomes if "reason" not in outcome],
+        probe=parsed.probe_audio,
+        rejects=[outcome for outcome in outcomes if "reason" in outcome],
+    )

@@ -1,26 +1,17 @@
 from __future__ import annotations
 
-import csv
 import math
 from collections.abc import Sequence
 from pathlib import Path
 
-import numpy as np
 import pytest
-import soundfile as sf
+from helpers import check_result_schema, clean_rows, write_csv, write_wav
 
-from balsa_core.metadata import METADATA_SCHEMA, REJECTS_SCHEMA, metadata_table, validate_metadata
 from balsa_core.readers import clotho
-from balsa_core.readers.common import AnnotationError, ReadResult
+from balsa_core.readers.common import AnnotationError
 
 HEADER = ["file_name", "caption_1", "caption_2", "caption_3", "caption_4", "caption_5"]
 SUBSETS = {"train": "development", "val": "validation", "test": "evaluation"}
-
-
-def write_wav(path: Path, seconds: float = 0.5, sample_rate: int = 44100) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    sf.write(path, np.zeros(int(seconds * sample_rate), np.float32), sample_rate)
-    return path
 
 
 def captions(stem: str) -> list[str]:
@@ -28,13 +19,7 @@ def captions(stem: str) -> list[str]:
 
 
 def write_captions(root: Path, split: str, rows: Sequence[Sequence[str]], header: Sequence[str] = HEADER) -> Path:
-    path = root / f"clotho_captions_{SUBSETS[split]}.csv"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(header)
-        writer.writerows(rows)
-    return path
+    return write_csv(root / f"clotho_captions_{SUBSETS[split]}.csv", header, rows)
 
 
 def make_clotho(root: Path, clips: dict[str, Sequence[str]]) -> Path:
@@ -42,13 +27,6 @@ def make_clotho(root: Path, clips: dict[str, Sequence[str]]) -> Path:
     for split, file_names in clips.items():
         write_captions(root, split, [[name, *captions(Path(name).stem)] for name in file_names])
     return root
-
-
-def check_result_schema(result: ReadResult) -> None:
-    assert list(result.rows.columns) == METADATA_SCHEMA.names
-    assert list(result.rejects.columns) == REJECTS_SCHEMA.names
-    validate_metadata(result.rows)
-    metadata_table(result.rows)
 
 
 def test_reads_one_caption_seed_per_caption(tmp_path: Path) -> None:
@@ -60,16 +38,13 @@ def test_reads_one_caption_seed_per_caption(tmp_path: Path) -> None:
             "test": ["01 Ocean Waves.wav"],
         },
     )
-    write_wav(root / "development" / "Rain, heavy on the roof.wav", seconds=1.0)
-    write_wav(root / "development" / "birds.wav", seconds=0.5)
+    write_wav(root / "development" / "Rain, heavy on the roof.wav", seconds=1.0, sample_rate=44100)
+    write_wav(root / "development" / "birds.wav", seconds=0.5, sample_rate=44100)
     write_wav(root / "validation" / "Radio Garble.wav", seconds=0.2, sample_rate=22050)
-    write_wav(root / "evaluation" / "01 Ocean Waves.wav", seconds=0.5)
+    write_wav(root / "evaluation" / "01 Ocean Waves.wav", seconds=0.5, sample_rate=44100)
 
-    result = clotho.read("clotho", root, {})
+    rows = clean_rows(clotho.read("clotho", root, {}))
 
-    check_result_schema(result)
-    assert result.rejects.empty
-    rows = result.rows
     assert len(rows) == 20
     assert list(rows["seed_id"][:6]) == [
         "clotho/Rain, heavy on the roof#1",
@@ -126,13 +101,11 @@ def test_first_caption_gives_one_seed_per_clip(tmp_path: Path) -> None:
 def test_without_probe_keeps_rows_of_missing_audio(tmp_path: Path) -> None:
     root = make_clotho(tmp_path, {"test": ["gone.wav"]})
 
-    result = clotho.read("clotho", root, {"splits": ["test"], "probe_audio": False})
+    rows = clean_rows(clotho.read("clotho", root, {"splits": ["test"], "probe_audio": False}))
 
-    check_result_schema(result)
-    assert result.rejects.empty
-    assert len(result.rows) == 5
-    assert all(math.isnan(value) for value in result.rows["duration_s"])
-    assert set(result.rows["sample_rate"]) == {0}
+    assert len(rows) == 5
+    assert all(math.isnan(value) for value in rows["duration_s"])
+    assert set(rows["sample_rate"]) == {0}
 
 
 def test_missing_audio_rejects_every_caption_of_the_clip(tmp_path: Path) -> None:
@@ -201,24 +174,3 @@ def test_an_empty_caption_beyond_the_first_is_ignored_with_first(tmp_path: Path)
     rows = clotho.read("clotho", tmp_path, {"splits": ["train"], "captions": "first", "probe_audio": False}).rows
 
     assert list(rows["seed_text"]) == ["one"]
-
-
-@pytest.mark.parametrize(
-    "options",
-    [
-        {"captions": "some"},
-        {"captions": ["first"]},
-        {"splits": "train"},
-        {"splits": ["development"]},
-        {"splits": ["val", "val"]},
-        {"probe_audio": "no"},
-    ],
-)
-def test_bad_option_values_name_the_option(tmp_path: Path, options: dict[str, object]) -> None:
-    with pytest.raises(ValueError, match=next(iter(options))):
-        clotho.annotation_files(tmp_path, options)
-
-
-def test_unknown_option_names_the_key(tmp_path: Path) -> None:
-    with pytest.raises(ValueError, match="'caption'"):
-        clotho.read("clotho", tmp_path, {"caption": "first"})

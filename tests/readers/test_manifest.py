@@ -9,13 +9,13 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
-from test_readers import check_result_schema, write_wav
+from helpers import check_result_schema, clean_rows, write_wav
 
 from balsa_core.hygiene import HygieneSettings, apply_hygiene
 from balsa_core.readers import AnnotationError, annotation_files, read_corpus
 
 Record = Mapping[str, object]
-README = Path(__file__).resolve().parents[1] / "README.md"
+README = Path(__file__).resolve().parents[2] / "README.md"
 
 
 def write_manifest(path: Path, records: Sequence[Record], separator: str = ",") -> Path:
@@ -54,11 +54,8 @@ def test_every_format_reads_to_the_same_seeds(tmp_path: Path, suffix: str) -> No
     for name, seconds in (("birds/dawn.wav", 1.0), ("street.wav", 0.5), ("kitchen.wav", 0.25)):
         write_wav(tmp_path / name, seconds=seconds)
 
-    result = read(tmp_path, manifest=f"manifest{suffix}")
+    rows = clean_rows(read(tmp_path, manifest=f"manifest{suffix}")).set_index("seed_id")
 
-    check_result_schema(result)
-    assert result.rejects.empty
-    rows = result.rows.set_index("seed_id")
     assert list(rows.index) == ["mine/birds/dawn#1", "mine/birds/dawn#2", "mine/street", "mine/kitchen#1"]
     assert list(rows["clip_id"]) == ["mine/birds/dawn", "mine/birds/dawn", "mine/street", "mine/kitchen"]
     assert list(rows["split"]) == ["train", "train", "test", "val"]

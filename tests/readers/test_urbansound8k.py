@@ -1,25 +1,25 @@
 from __future__ import annotations
 
-import csv
 from collections.abc import Sequence
 from pathlib import Path
 
-import numpy as np
 import pytest
-import soundfile as sf
+from helpers import (
+    SHARED_FORMATS,
+    check_result_schema,
+    clean_rows,
+    csv_records,
+    reject,
+    uses_real_sample,
+    write_csv,
+    write_wav,
+)
 
-from balsa_core.metadata import METADATA_SCHEMA, REJECTS_SCHEMA, metadata_table, validate_metadata
 from balsa_core.readers import urbansound8k
-from balsa_core.readers.common import AnnotationError, ReadResult
+from balsa_core.readers.common import AnnotationError
 
-SHARED_FORMATS = Path(__file__).resolve().parents[1].parent / "shared" / "formats"
+REAL_CSV = SHARED_FORMATS / "urbansound8k" / "UrbanSound8K.csv"
 HEADER = ["slice_file_name", "fsID", "start", "end", "salience", "fold", "classID", "class"]
-
-
-def write_wav(path: Path, seconds: float, sample_rate: int, channels: int = 1, subtype: str = "PCM_16") -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    sf.write(path, np.zeros((int(seconds * sample_rate), channels), np.float32), sample_rate, subtype=subtype)
-    return path
 
 
 def us8k_row(slice_file_name: str, fold: int | str, class_name: str) -> list[object]:
@@ -28,20 +28,7 @@ def us8k_row(slice_file_name: str, fold: int | str, class_name: str) -> list[obj
 
 
 def make_us8k(root: Path, rows: Sequence[Sequence[object]], header: Sequence[str] = HEADER) -> Path:
-    path = root / "metadata" / "UrbanSound8K.csv"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(header)
-        writer.writerows(rows)
-    return path
-
-
-def check_result_schema(result: ReadResult) -> None:
-    assert list(result.rows.columns) == METADATA_SCHEMA.names
-    assert list(result.rejects.columns) == REJECTS_SCHEMA.names
-    validate_metadata(result.rows)
-    metadata_table(result.rows)
+    return write_csv(root / "metadata" / "UrbanSound8K.csv", header, rows)
 
 
 def test_reads_one_tags_seed_per_slice_from_its_fold_folder(tmp_path: Path) -> None:
@@ -58,11 +45,8 @@ def test_reads_one_tags_seed_per_slice_from_its_fold_folder(tmp_path: Path) -> N
     write_wav(tmp_path / "audio" / "fold3" / "100263-2-0-117.wav", 1.0, 48000, channels=2, subtype="PCM_24")
     write_wav(tmp_path / "audio" / "fold10" / "100648-1-0-0.wav", 0.2, 22050, subtype="PCM_U8")
 
-    result = urbansound8k.read("us8k", tmp_path, {"val_folds": [3]})
+    rows = clean_rows(urbansound8k.read("us8k", tmp_path, {"val_folds": [3]}))
 
-    check_result_schema(result)
-    assert result.rejects.empty
-    rows = result.rows
     assert list(rows["seed_id"]) == ["us8k/100032-3-0-0", "us8k/100263-2-0-117", "us8k/100648-1-0-0"]
     assert list(rows["clip_id"]) == list(rows["seed_id"])
     assert list(rows["split"]) == ["train", "val", "test"]
@@ -105,12 +89,7 @@ def test_missing_audio_is_rejected_with_its_line(tmp_path: Path) -> None:
     check_result_schema(result)
     assert list(result.rows["clip_id"]) == ["us8k/1-0-0-0"]
     assert result.rejects.to_dict("records") == [
-        {
-            "corpus": "us8k",
-            "audio_path": str(tmp_path / "audio" / "fold2" / "2-0-0-0.wav"),
-            "source": f"{csv_path}:3",
-            "reason": "missing audio file",
-        }
+        reject("us8k", tmp_path / "audio" / "fold2" / "2-0-0-0.wav", f"{csv_path}:3")
     ]
 
 
@@ -150,43 +129,25 @@ def test_bad_row_names_file_line_and_column(tmp_path: Path, row: list[object], p
     assert f"{csv_path}:3" in str(raised.value)
 
 
-@pytest.mark.parametrize(
-    "options",
-    [
-        {"test_folds": "10"},
-        {"test_folds": [11]},
-        {"val_folds": [0]},
-        {"val_folds": [10]},
-        {"val_folds": [True]},
-        {"probe_audio": "false"},
-    ],
-)
-def test_bad_option_values_name_the_option(tmp_path: Path, options: dict[str, object]) -> None:
-    with pytest.raises(ValueError, match=next(iter(options))):
-        urbansound8k.annotation_files(tmp_path, options)
-
-
 def test_annotation_files(tmp_path: Path) -> None:
     assert urbansound8k.annotation_files(tmp_path, {}) == [tmp_path / "metadata" / "UrbanSound8K.csv"]
     with pytest.raises(ValueError, match="'test_fold'"):
         urbansound8k.annotation_files(tmp_path, {"test_fold": [1]})
 
 
-@pytest.mark.shared
-@pytest.mark.skipif(not SHARED_FORMATS.is_dir(), reason=f"real format samples not found at {SHARED_FORMATS}")
-def test_real_urbansound8k_sample(tmp_path: Path) -> None:
-    real_csv = SHARED_FORMATS / "urbansound8k" / "UrbanSound8K.csv"
+def link_real_csv(root: Path) -> None:
     # The reader wants the corpus layout; link the real file into it rather than copy it.
-    (tmp_path / "metadata").mkdir()
-    (tmp_path / "metadata" / "UrbanSound8K.csv").symlink_to(real_csv)
-    with real_csv.open(newline="") as handle:
-        records = list(csv.DictReader(handle))
+    (root / "metadata").mkdir()
+    (root / "metadata" / "UrbanSound8K.csv").symlink_to(REAL_CSV)
 
-    result = urbansound8k.read("urbansound8k", tmp_path, {"probe_audio": False})
 
-    check_result_schema(result)
-    rows = result.rows
-    assert result.rejects.empty
+@uses_real_sample(REAL_CSV)
+def test_real_urbansound8k_sample(tmp_path: Path) -> None:
+    link_real_csv(tmp_path)
+    records = csv_records(REAL_CSV)
+
+    rows = clean_rows(urbansound8k.read("urbansound8k", tmp_path, {"probe_audio": False}))
+
     assert len(records) == len(rows) == 11
     assert list(rows["seed_id"]) == [f"urbansound8k/{Path(r['slice_file_name']).stem}" for r in records]
     assert list(rows["audio_path"]) == [
@@ -202,11 +163,9 @@ def test_real_urbansound8k_sample(tmp_path: Path) -> None:
     assert set(rows["split"]) == {"train", "test"}
 
 
-@pytest.mark.shared
-@pytest.mark.skipif(not SHARED_FORMATS.is_dir(), reason=f"real format samples not found at {SHARED_FORMATS}")
+@uses_real_sample(REAL_CSV)
 def test_real_urbansound8k_sample_without_audio_rejects_every_row(tmp_path: Path) -> None:
-    (tmp_path / "metadata").mkdir()
-    (tmp_path / "metadata" / "UrbanSound8K.csv").symlink_to(SHARED_FORMATS / "urbansound8k" / "UrbanSound8K.csv")
+    link_real_csv(tmp_path)
 
     result = urbansound8k.read("urbansound8k", tmp_path, {})
 

@@ -4,14 +4,12 @@ import math
 import re
 from pathlib import Path
 
-import numpy as np
 import pytest
-import soundfile as sf
 import yaml
+from helpers import check_result_schema, clean_rows, write_wav
 
-from balsa_core.metadata import METADATA_SCHEMA, REJECTS_SCHEMA, metadata_table, validate_metadata
 from balsa_core.readers import macs
-from balsa_core.readers.common import AnnotationError, ReadResult
+from balsa_core.readers.common import AnnotationError
 
 # The layout of the real MACS.yaml: annotator ids are numbers, tags snake_case words.
 MACS_YAML = """\
@@ -45,24 +43,11 @@ files:
 """
 
 
-def write_wav(path: Path, seconds: float = 0.5, sample_rate: int = 48000, channels: int = 2) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    sf.write(path, np.zeros((int(seconds * sample_rate), channels), np.float32), sample_rate)
-    return path
-
-
 def write_yaml(root: Path, document: object) -> Path:
     root.mkdir(parents=True, exist_ok=True)
     path = root / "MACS.yaml"
     path.write_text(document if isinstance(document, str) else yaml.safe_dump(document))
     return path
-
-
-def check_result_schema(result: ReadResult) -> None:
-    assert list(result.rows.columns) == METADATA_SCHEMA.names
-    assert list(result.rejects.columns) == REJECTS_SCHEMA.names
-    validate_metadata(result.rows)
-    metadata_table(result.rows)
 
 
 def annotation(sentence: str = "A dog barks", tags: list[str] | None = None) -> dict[str, object]:
@@ -71,14 +56,12 @@ def annotation(sentence: str = "A dog barks", tags: list[str] | None = None) -> 
 
 def test_reads_one_caption_seed_per_annotation_with_the_clips_tags(tmp_path: Path) -> None:
     path = write_yaml(tmp_path, MACS_YAML)
-    write_wav(tmp_path / "audio" / "airport-barcelona-0-0-a.wav", seconds=1.0)
-    write_wav(tmp_path / "audio" / "street_traffic-lyon-1160-44710-a.wav", seconds=0.5)
+    # TAU Urban Acoustic Scenes clips are 48 kHz stereo.
+    write_wav(tmp_path / "audio" / "airport-barcelona-0-0-a.wav", seconds=1.0, sample_rate=48000, channels=2)
+    write_wav(tmp_path / "audio" / "street_traffic-lyon-1160-44710-a.wav", seconds=0.5, sample_rate=48000, channels=2)
 
-    result = macs.read("macs", tmp_path, {})
+    rows = clean_rows(macs.read("macs", tmp_path, {}))
 
-    check_result_schema(result)
-    assert result.rejects.empty
-    rows = result.rows
     assert list(rows["seed_id"]) == [
         "macs/airport-barcelona-0-0-a#1",
         "macs/airport-barcelona-0-0-a#2",
@@ -236,22 +219,3 @@ def test_duplicate_sentences_stay_separate_seeds(tmp_path: Path) -> None:
     check_result_schema(result)
     assert list(result.rows["seed_id"]) == ["macs/a#1", "macs/a#2"]
     assert list(result.rows["tags"]) == [["dog"], ["dog"]]
-
-
-@pytest.mark.parametrize(
-    "options",
-    [
-        {"captions": "every"},
-        {"split": "development"},
-        {"audio_dir": 5},
-        {"probe_audio": "true"},
-    ],
-)
-def test_bad_option_values_name_the_option(tmp_path: Path, options: dict[str, object]) -> None:
-    with pytest.raises(ValueError, match=next(iter(options))):
-        macs.annotation_files(tmp_path, options)
-
-
-def test_unknown_option_names_the_key(tmp_path: Path) -> None:
-    with pytest.raises(ValueError, match="'splits'"):
-        macs.read("macs", tmp_path, {"splits": ["train"]})

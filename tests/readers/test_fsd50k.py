@@ -1,20 +1,24 @@
 from __future__ import annotations
 
-import csv
-import json
 import math
 from collections.abc import Sequence
 from pathlib import Path
 
-import numpy as np
 import pytest
-import soundfile as sf
+from helpers import (
+    SHARED_FORMATS,
+    check_result_schema,
+    ontology_class,
+    reject,
+    uses_real_sample,
+    write_csv,
+    write_json,
+    write_wav,
+)
 
-from balsa_core.metadata import METADATA_SCHEMA, REJECTS_SCHEMA, metadata_table, validate_metadata
 from balsa_core.readers import fsd50k
-from balsa_core.readers.common import AnnotationError, ReadResult
+from balsa_core.readers.common import AnnotationError
 
-SHARED_FORMATS = Path(__file__).resolve().parents[2] / "shared" / "formats"
 REAL_ONTOLOGY = SHARED_FORMATS / "audioset" / "ontology.json"
 
 DEV_HEADER = ["fname", "labels", "mids", "split"]
@@ -39,10 +43,6 @@ EVAL_ROWS = [
 ]
 
 
-def ontology_class(mid: str, name: str, child_ids: Sequence[str] = ()) -> dict[str, object]:
-    return {"id": mid, "name": name, "child_ids": list(child_ids), "restrictions": []}
-
-
 # Dog sits directly under Animal here, so Domestic animals is not between Bark and Animal.
 FIXTURE_CLASSES = [
     ontology_class("/m/04rlf", "Music", ["/m/04szw"]),
@@ -58,21 +58,6 @@ FIXTURE_CLASSES = [
 ]
 
 
-def write_csv(path: Path, header: Sequence[str], rows: Sequence[Sequence[object]]) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(header)
-        writer.writerows(rows)
-    return path
-
-
-def write_wav(path: Path, seconds: float = 0.5, sample_rate: int = 44100) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    sf.write(path, np.zeros(int(seconds * sample_rate), np.float32), sample_rate)
-    return path
-
-
 def make_fsd50k(
     root: Path,
     dev_rows: Sequence[Sequence[object]] = DEV_ROWS,
@@ -84,24 +69,12 @@ def make_fsd50k(
     return root
 
 
-def write_ontology(path: Path, classes: Sequence[dict[str, object]] = FIXTURE_CLASSES) -> Path:
-    path.write_text(json.dumps(classes))
-    return path
-
-
-def check_result_schema(result: ReadResult) -> None:
-    assert list(result.rows.columns) == METADATA_SCHEMA.names
-    assert list(result.rejects.columns) == REJECTS_SCHEMA.names
-    validate_metadata(result.rows)
-    metadata_table(result.rows)
-
-
 def test_reads_dev_and_eval_with_every_label(tmp_path: Path) -> None:
     root = make_fsd50k(tmp_path)
-    write_wav(root / "FSD50K.dev_audio" / "64760.wav", seconds=1.0)
+    write_wav(root / "FSD50K.dev_audio" / "64760.wav", seconds=1.0, sample_rate=44100)
     write_wav(root / "FSD50K.dev_audio" / "5312.wav", seconds=0.5, sample_rate=22050)
-    write_wav(root / "FSD50K.eval_audio" / "64760.wav", seconds=0.25)
-    write_wav(root / "FSD50K.eval_audio" / "99.wav", seconds=0.75)
+    write_wav(root / "FSD50K.eval_audio" / "64760.wav", seconds=0.25, sample_rate=44100)
+    write_wav(root / "FSD50K.eval_audio" / "99.wav", seconds=0.75, sample_rate=44100)
 
     result = fsd50k.read("fsd", root, {})
 
@@ -131,12 +104,7 @@ def test_reads_dev_and_eval_with_every_label(tmp_path: Path) -> None:
     assert list(rows["duration_s"]) == pytest.approx([1.0, 0.5, 0.25, 0.75])
     assert list(rows["sample_rate"]) == [44100, 22050, 44100, 44100]
     assert result.rejects.to_dict("records") == [
-        {
-            "corpus": "fsd",
-            "audio_path": str(root / "FSD50K.dev_audio" / "21914.wav"),
-            "source": f"{root / 'FSD50K.ground_truth' / 'dev.csv'}:4",
-            "reason": "missing audio file",
-        }
+        reject("fsd", root / "FSD50K.dev_audio" / "21914.wav", f"{root / 'FSD50K.ground_truth' / 'dev.csv'}:4")
     ]
 
 
@@ -163,7 +131,7 @@ def test_without_eval_the_eval_file_may_be_absent(tmp_path: Path) -> None:
 
 def test_leaf_labels_only_drops_every_listed_ancestor(tmp_path: Path) -> None:
     root = make_fsd50k(tmp_path, DEV_ROWS[:2], EVAL_ROWS[:1])
-    write_ontology(root / "ontology.json")
+    write_json(root / "ontology.json", FIXTURE_CLASSES)
 
     rows = fsd50k.read(
         "fsd50k", root, {"leaf_labels_only": True, "ontology": "ontology.json", "probe_audio": False}
@@ -220,7 +188,7 @@ def test_missing_ontology_names_it(tmp_path: Path) -> None:
 )
 def test_leaf_labels_bad_mids_name_file_and_line(tmp_path: Path, row: list[str], problem: str) -> None:
     root = make_fsd50k(tmp_path, [DEV_ROWS[0], row], eval_rows=None)
-    write_ontology(root / "ontology.json")
+    write_json(root / "ontology.json", FIXTURE_CLASSES)
 
     with pytest.raises(AnnotationError, match=problem) as raised:
         fsd50k.read("fsd50k", root, {"leaf_labels_only": True, "ontology": "ontology.json", "include_eval": False})
@@ -289,17 +257,7 @@ def test_default_annotation_files(tmp_path: Path) -> None:
     ]
 
 
-@pytest.mark.parametrize(
-    "options",
-    [{"include_eval": "yes"}, {"leaf_labels_only": 1}, {"ontology": 3}, {"probe_audio": None}, {"labels": []}],
-)
-def test_bad_options(tmp_path: Path, options: dict[str, object]) -> None:
-    with pytest.raises(ValueError, match=next(iter(options))):
-        fsd50k.annotation_files(tmp_path, options)
-
-
-@pytest.mark.shared
-@pytest.mark.skipif(not REAL_ONTOLOGY.is_file(), reason=f"real ontology not found at {REAL_ONTOLOGY}")
+@uses_real_sample(REAL_ONTOLOGY)
 def test_leaf_labels_with_the_real_ontology(tmp_path: Path) -> None:
     root = make_fsd50k(tmp_path, DEV_ROWS, eval_rows=None)
 
