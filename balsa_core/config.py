@@ -16,10 +16,13 @@ from typing import Any
 import jsonschema
 import yaml
 
+from balsa_core.demo.benchmarks import DEMO_BENCHMARK_FILES
 from balsa_core.evaluation.registry import ALWAYS_AVAILABLE, EVALUATIONS, GROUNDING
 
 DEMO_ROOT = Path("data/demo")
 DEMO_LAYOUTS = {"esc50": DEMO_ROOT / "esc50", "audiocaps": DEMO_ROOT / "audiocaps"}
+# Where the demo_benchmarks rule writes DEMO_BENCHMARK_FILES.
+DEMO_BENCHMARKS = DEMO_ROOT / "benchmarks"
 BUNDLED_MODELS = {
     "llm": ("smollm2-135m-instruct",),
     "encoder": ("whisper-tiny.en",),
@@ -29,9 +32,10 @@ BUNDLED_MODELS = {
 POSITIVE_PROMPT = "Replay the audio."
 # Model names of the evaluation rows that are not variants.
 UNTRAINED = "untrained"
+TEXT_CEILING = "text_ceiling"
 RESERVED_MODELS = {
     UNTRAINED: "the untrained adapter of the grounding evaluation",
-    "text_ceiling": "the text-only backbone of the evaluations",
+    TEXT_CEILING: "the text-only backbone of the evaluations",
 }
 
 
@@ -175,6 +179,10 @@ def _benchmark_problems(config: Mapping[str, Any], base_dir: Path) -> Iterator[s
         ]
         for key, path in located:
             if demo and Path(path).is_relative_to(DEMO_ROOT):
+                if Path(path).is_relative_to(DEMO_BENCHMARKS) and (
+                    Path(path).relative_to(DEMO_BENCHMARKS).as_posix() not in DEMO_BENCHMARK_FILES
+                ):
+                    yield f"evaluation.benchmarks.{name}.{key}: the demo writes no {path}"
                 continue
             if not (base_dir / path).exists():
                 yield f"evaluation.benchmarks.{name}.{key}: not found: {path}"

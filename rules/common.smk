@@ -2,12 +2,13 @@
 # the workflow is parsed, so a bad config stops before any job runs.
 import json
 import os
+from dataclasses import asdict
 from pathlib import Path
 
 from balsa_core.config import (
+    DEMO_BENCHMARKS,
     UNTRAINED,
     ConfigError,
-    configured_evaluations,
     evaluation_input_files,
     generation_params,
     pair_sets,
@@ -15,18 +16,22 @@ from balsa_core.config import (
     target_set_entry,
     target_set_backend,
     trained_samples_per_seed,
-    unconfigured_evaluations,
     validate_config,
     variant_mix,
     variant_training,
 )
+from balsa_core.demo.benchmarks import DEMO_BENCHMARK_FILES
 from balsa_core.evaluation.registry import GROUNDING
 from balsa_core.readers import annotation_files
+from balsa_core.settings import PipelineConfig
 
 try:
     validate_config(config, base_dir=Path.cwd(), source="config")
 except ConfigError as error:
     raise WorkflowError(f"invalid configuration: {error}") from None
+# The typed view every stage reads; the rules below name files and params from it or the config.
+PIPELINE = PipelineConfig.from_validated(config)
+WILDCARD_VALUES = PIPELINE.wildcard_values()
 
 CORPORA = sorted(config["corpora"])
 VARIANTS = sorted(config["variants"])
@@ -58,10 +63,9 @@ def job_resources(rule_name, threads=1, gpu=0):
 
 
 wildcard_constraints:
-    corpus="|".join(CORPORA),
-    # The untrained adapter is evaluated like a variant; train_adapter makes only the variants.
-    variant="|".join([*VARIANTS, UNTRAINED]),
-    role="llm|encoder",
+    corpus="|".join(WILDCARD_VALUES["corpus"]),
+    variant="|".join(WILDCARD_VALUES["variant"]),
+    role="|".join(WILDCARD_VALUES["role"]),
 
 
 def canonical(settings):
@@ -72,7 +76,7 @@ def canonical(settings):
 
 def corpus_annotation_files(wildcards):
     corpus = config["corpora"][wildcards.corpus]
-    return annotation_files(corpus["reader"], Path(corpus["root"]), corpus.get("options", {}))
+    return annotation_files(corpus["reader"], Path(corpus["root"]), corpus["options"])
 
 
 def target_table(target_set):
@@ -101,7 +105,8 @@ def target_set_params(wildcards):
 
 
 def prompt_template():
-    return {key: config["prompts"][key] for key in ("begin_audio", "end_audio", "system_message")}
+    """The prompt settings of every chat rendered by generation, training and the text ceiling."""
+    return asdict(PIPELINE.prompts)
 
 
 def generation_gpus(wildcards):
@@ -135,23 +140,12 @@ def demo_truth():
     return ["data/demo/events.csv"] if "demo_corpus" in config else []
 
 
-EVALUATIONS_RUN = configured_evaluations(config)
-UNCONFIGURED_EVALUATIONS = unconfigured_evaluations(config)
-TEXT_MODEL = "text_ceiling" if config["evaluation"]["text_ceiling"] else None
-
-
-def evaluated_models():
-    return VARIANTS + ([TEXT_MODEL] if TEXT_MODEL else [])
-
-
-def grounding_models():
-    """The grounding table's rows: the untrained adapter (its floor), the variants, the text ceiling."""
-    return [UNTRAINED, *evaluated_models()]
+EVALUATIONS_RUN = PIPELINE.evaluation.run
 
 
 wildcard_constraints:
     # Grounding is not in the tables' evaluations: it has a table of its own.
-    evaluation="|".join([*EVALUATIONS_RUN, GROUNDING]),
+    evaluation="|".join(WILDCARD_VALUES["evaluation"]),
 
 
 def benchmark_files(wildcards):
@@ -170,13 +164,5 @@ def evaluation_item_settings(wildcards):
     return canonical(settings)
 
 
-DEMO_BENCHMARK_FILES = [
-    "data/demo/benchmarks/clotho_aqa/clotho_aqa_test.csv",
-    "data/demo/benchmarks/mmau/mmau-test-mini.json",
-    "data/demo/benchmarks/sakura/Source_metadata.csv",
-    "data/demo/benchmarks/audio_entailment/clotho_entailment_test.csv",
-    "data/demo/benchmarks/audio_entailment/audiocaps_entailment_test.csv",
-    "data/demo/benchmarks/audioset/ontology.json",
-    "data/demo/benchmarks/audioset/eval_segments.csv",
-    "data/demo/benchmarks/audioset/synonyms.json",
-]
+def demo_benchmark_files():
+    return [str(DEMO_BENCHMARKS / name) for name in DEMO_BENCHMARK_FILES]

@@ -22,7 +22,7 @@ rule demo_benchmarks:
     input:
         truth="data/demo/events.csv",
     output:
-        DEMO_BENCHMARK_FILES,
+        demo_benchmark_files(),
     params:
         seed=config.get("demo_corpus", {}).get("seed", 0),
     resources:

@@ -5,7 +5,7 @@ rule evaluation_clips:
         metadata=metadata_tables(),
         truth=demo_truth(),
     output:
-        "data/eval/clips.parquet",
+        clips="data/eval/clips.parquet",
     resources:
         **job_resources("evaluation_clips"),
     log:
@@ -23,7 +23,7 @@ rule evaluation_items:
         files=benchmark_files,
         clips="data/eval/clips.parquet",
     output:
-        "data/eval/items/{evaluation}.parquet",
+        questions="data/eval/items/{evaluation}.parquet",
     params:
         benchmark=lambda wildcards: canonical(config["evaluation"]["benchmarks"].get(wildcards.evaluation)),
         settings=evaluation_item_settings,
@@ -45,7 +45,7 @@ rule evaluation_features:
         questions="data/eval/items/{evaluation}.parquet",
         encoder="models/encoder.json",
     output:
-        "data/eval/features/{evaluation}/index.parquet",
+        index="data/eval/features/{evaluation}/index.parquet",
     params:
         settings=canonical(config["features"]),
     threads: MODEL_THREADS
@@ -83,7 +83,7 @@ rule evaluate_adapter:
     conda:
         "../envs/evaluation.yaml"
     script:
-        "../workflow_scripts/evaluate.py"
+        "../workflow_scripts/evaluate_adapter.py"
 
 
 # The backbone reads each clip's tags or caption where the audio would be: the best an adapter
@@ -97,9 +97,7 @@ rule evaluate_text_ceiling:
         metrics="results/eval/{evaluation}/text_ceiling.json",
     params:
         answering=canonical(config["evaluation"]["answering"]),
-        begin_audio=config["prompts"]["begin_audio"],
-        end_audio=config["prompts"]["end_audio"],
-        system_message=config["prompts"]["system_message"],
+        template=prompt_template(),
     threads: MODEL_THREADS
     resources:
         **job_resources("evaluate_text_ceiling", MODEL_THREADS, MODEL_GPUS),
@@ -110,15 +108,19 @@ rule evaluate_text_ceiling:
     conda:
         "../envs/evaluation.yaml"
     script:
-        "../workflow_scripts/evaluate.py"
+        "../workflow_scripts/evaluate_text_ceiling.py"
 
 
 # The answer sheets give each metric its interval and chance level, and pair the models' items.
 rule evaluation_tables:
     input:
-        metrics=expand("results/eval/{evaluation}/{model}.json", evaluation=EVALUATIONS_RUN, model=evaluated_models()),
+        metrics=expand(
+            "results/eval/{evaluation}/{model}.json", evaluation=EVALUATIONS_RUN, model=PIPELINE.evaluated_models
+        ),
         answers=expand(
-            "results/eval/{evaluation}/{model}.answers.parquet", evaluation=EVALUATIONS_RUN, model=evaluated_models()
+            "results/eval/{evaluation}/{model}.answers.parquet",
+            evaluation=EVALUATIONS_RUN,
+            model=PIPELINE.evaluated_models,
         ),
     output:
         table4=report("results/table4.csv", caption="../report/table4.rst", category="Results", labels={"table": "IV (csv)"}),
@@ -128,9 +130,9 @@ rule evaluation_tables:
         details=report("results/eval_details.csv", caption="../report/details.rst", category="Results", labels={"table": "every metric"}),
         comparisons=report("results/comparisons.csv", caption="../report/comparisons.rst", category="Results", labels={"table": "paired comparisons"}),
     params:
-        models=evaluated_models(),
-        unconfigured=UNCONFIGURED_EVALUATIONS,
-        text_model=TEXT_MODEL,
+        models=PIPELINE.evaluated_models,
+        unconfigured=PIPELINE.evaluation.unconfigured,
+        text_model=PIPELINE.text_model,
     resources:
         **job_resources("evaluation_tables"),
     log:

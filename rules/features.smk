@@ -5,7 +5,7 @@ rule cache_features:
         metadata="data/metadata/{corpus}.parquet",
         encoder="models/encoder.json",
     output:
-        "data/features/{corpus}/index.parquet",
+        index="data/features/{corpus}/index.parquet",
     params:
         settings=canonical(config["features"]),
     threads: MODEL_THREADS

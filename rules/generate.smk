@@ -53,14 +53,14 @@ rule generate_pair_targets:
     conda:
         "../envs/generation.yaml"
     script:
-        "../workflow_scripts/generate_targets.py"
+        "../workflow_scripts/generate_pair_targets.py"
 
 
 rule generation_quality:
     input:
-        all_quality_reports(),
+        reports=all_quality_reports(),
     output:
-        report("results/generation_quality.csv", caption="../report/generation_quality.rst", category="Data"),
+        table=report("results/generation_quality.csv", caption="../report/generation_quality.rst", category="Data"),
     resources:
         **job_resources("generation_quality"),
     log:

@@ -14,9 +14,7 @@ rule untrained_adapter:
         weights="models/adapters/{}/adapter.safetensors".format(UNTRAINED),
         spec="models/adapters/{}/adapter_config.json".format(UNTRAINED),
     params:
-        begin_audio=config["prompts"]["begin_audio"],
-        end_audio=config["prompts"]["end_audio"],
-        system_message=config["prompts"]["system_message"],
+        template=prompt_template(),
         features=canonical(config["features"]),
         adapter=canonical(config["adapter"]),
         seed=config["training"]["seed"],
@@ -35,12 +33,14 @@ rule untrained_adapter:
 
 rule grounding_table:
     input:
-        expand("results/eval/{evaluation}/{model}.answers.parquet", evaluation=GROUNDING, model=grounding_models()),
+        answers=expand(
+            "results/eval/{evaluation}/{model}.answers.parquet", evaluation=GROUNDING, model=PIPELINE.grounding_models
+        ),
     output:
         table=report("results/grounding.csv", caption="../report/grounding.rst", category="Results", labels={"table": "grounding (csv)"}),
         plot=report("results/grounding.png", caption="../report/grounding.rst", category="Results", labels={"table": "grounding"}),
     params:
-        models=grounding_models(),
+        models=PIPELINE.grounding_models,
         seed=config["evaluation"][GROUNDING]["seed"],
     resources:
         **job_resources("grounding_table"),

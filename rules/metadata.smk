@@ -21,9 +21,9 @@ rule metadata:
 
 rule data_summary:
     input:
-        metadata_tables(),
+        metadata=metadata_tables(),
     output:
-        "results/data_summary.csv",
+        summary="results/data_summary.csv",
     params:
         samples_per_seed=trained_samples_per_seed(config),
     resources:
@@ -40,9 +40,9 @@ rule data_summary:
 
 rule multi_audio_pairs:
     input:
-        metadata_tables(),
+        metadata=metadata_tables(),
     output:
-        "data/pairs/pairs.parquet",
+        pairs="data/pairs/pairs.parquet",
     params:
         settings=canonical(config["pairs"]),
     resources:

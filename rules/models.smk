@@ -2,7 +2,7 @@
 # as they are. Every later stage loads from the manifest.
 rule prepare_model:
     output:
-        "models/{role}.json",
+        manifest="models/{role}.json",
     params:
         source=lambda wildcards: config["models"][wildcards.role],
     resources:

@@ -19,9 +19,7 @@ rule train_adapter:
         ),
     params:
         mix=lambda wildcards: canonical(variant_mix(config["variants"][wildcards.variant])),
-        begin_audio=config["prompts"]["begin_audio"],
-        end_audio=config["prompts"]["end_audio"],
-        system_message=config["prompts"]["system_message"],
+        template=prompt_template(),
         features=canonical(config["features"]),
         adapter=canonical(config["adapter"]),
         training=lambda wildcards: canonical(variant_training(config, wildcards.variant)),

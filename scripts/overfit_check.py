@@ -40,10 +40,11 @@ from balsa_core.demo.corpus import DemoCorpusConfig, generate_demo_corpus
 from balsa_core.features import encode_waveforms
 from balsa_core.overfit import overfit
 from balsa_core.prompts import PromptTemplate
-from balsa_core.stages.models import adapter_config_for, initial_adapter
+from balsa_core.settings import AdapterSettings
+from balsa_core.stages.train import adapter_config_for, initial_adapter
 
 LAYERS = [2, 3, 4]
-ADAPTER = {"num_queries": 16, "num_layers": 2, "num_heads": 8, "ffn_ratio": 4, "dropout": 0.1}
+ADAPTER = AdapterSettings(num_queries=16, num_layers=2, num_heads=8, ffn_ratio=4, dropout=0.1)
 
 
 def model_path(role: str, source: str, models_dir: Path) -> str:

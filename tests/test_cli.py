@@ -1,3 +1,5 @@
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -39,7 +41,7 @@ def test_metadata_command_keeps_good_rows_and_reports_bad_files(tmp_path, monkey
     config_path = tmp_path / "config.yaml"
     config_path.write_text(yaml.safe_dump(config_for(tmp_path / "esc")))
     out, rejects = tmp_path / "esc.parquet", tmp_path / "esc.rejects.parquet"
-    status = main(["--config", str(config_path), "metadata", "esc", "--out", str(out), "--rejects", str(rejects)])
+    status = main(["--config", str(config_path), "metadata", "esc", "--metadata", str(out), "--rejects", str(rejects)])
     assert status == 0
     assert sorted(pd.read_parquet(out)["clip_id"]) == ["esc/a", "esc/b", "esc/c"]
     reasons = pd.read_parquet(rejects).set_index("audio_path")["reason"]
@@ -53,4 +55,20 @@ def test_a_bad_config_is_one_line(tmp_path, monkeypatch, request):
     config_path = tmp_path / "config.yaml"
     config_path.write_text(yaml.safe_dump(config))
     with pytest.raises(SystemExit, match=r"corpora\.esc\.root: directory not found"):
-        main(["--config", str(config_path), "metadata", "esc", "--out", "x", "--rejects", "y"])
+        main(["--config", str(config_path), "metadata", "esc", "--metadata", "x", "--rejects", "y"])
+
+
+def test_a_wildcard_the_config_lacks_is_named(tmp_path, monkeypatch, request):
+    monkeypatch.chdir(request.config.rootpath)
+    write_corpus_with_bad_files(tmp_path / "esc")
+    config_path = tmp_path / "config.yaml"
+    config_path.write_text(yaml.safe_dump(config_for(tmp_path / "esc")))
+    with pytest.raises(SystemExit, match=r"no corpus 'clotho' in .*config\.yaml; there are \['esc'\]"):
+        main(["--config", str(config_path), "metadata", "clotho", "--metadata", "x", "--rejects", "y"])
+
+
+def test_the_command_line_starts_without_torch():
+    """Its table stages start in a second: only the stages that load a model import torch."""
+    probe = "import sys, balsa_core.cli; print('torch' in sys.modules, 'transformers' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert result.stdout.split() == ["False", "False"]

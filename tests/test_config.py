@@ -208,3 +208,28 @@ def test_evaluations_run_and_left_out_follow_the_benchmarks_configured():
     assert left_out["edansa"].startswith("not configured (evaluation.benchmarks.edansa")
     assert evaluation_input_files(config, "synonym_hypernym")[0] == "data/demo/audiocaps/test.csv"
     assert evaluation_input_files(config, "hallucination") == []
+
+
+def test_the_grounding_prompt_defaults_to_the_positive_sets_and_untrained_is_no_variant_name():
+    config = default_config()
+    config["targets"]["positive"]["prompt"] = "Say what you hear."
+    config["evaluation"].pop("grounding", None)
+    assert validate_config(config, base_dir=REPO)["evaluation"]["grounding"] == {
+        "prompt": "Say what you hear.",
+        "seed": 0,
+    }
+    config = default_config()
+    del config["targets"]["positive"]
+    config["variants"] = {"untrained": {"negative": 2}}
+    with pytest.raises(ConfigError, match="variants.untrained: the name is reserved"):
+        validate_config(config, base_dir=REPO)
+    del config["variants"]["untrained"]
+    config["variants"]["negative_only"] = {"negative": 2}
+    assert validate_config(config, base_dir=REPO)["evaluation"]["grounding"]["prompt"] == "Replay the audio."
+
+
+def test_a_demo_benchmark_file_the_demo_does_not_write_is_named():
+    config = default_config()
+    config["evaluation"]["benchmarks"]["mmau"]["files"] = ["data/demo/benchmarks/mmau/mmau-test.json"]
+    with pytest.raises(ConfigError, match=r"benchmarks\.mmau\.files: the demo writes no data/demo/benchmarks/mmau/"):
+        validate_config(config, base_dir=REPO)

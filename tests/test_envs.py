@@ -218,7 +218,7 @@ def test_a_job_process_imports_balsa_core_from_the_workflow_directory(tmp_path):
         (checkout / name).symlink_to(REPO / name)
     (workdir / "config").symlink_to(REPO / "config")
     shutil.copyfile(REPO / "config.yaml", workdir / "config.yaml")
-    probe = "import balsa_core.stages.distributed as module; print(module.__file__)"
+    probe = "import balsa_core.stages as module; print(module.__file__)"
     snakefile = [
         'configfile: "config.yaml"',
         'include: "rules/common.smk"',
@@ -236,4 +236,4 @@ def test_a_job_process_imports_balsa_core_from_the_workflow_directory(tmp_path):
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     imported = Path((workdir / "probe.txt").read_text().strip())
-    assert imported == checkout / "balsa_core" / "stages" / "distributed.py"
+    assert imported == checkout / "balsa_core" / "stages" / "__init__.py"

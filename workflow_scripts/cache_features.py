@@ -1,12 +1,4 @@
-from pathlib import Path
+from balsa_core.stages.features import cache_features
+from balsa_core.workflow import run_stage
 
-from balsa_core.logs import workflow_job
-from balsa_core.stages import models as stages
-
-with workflow_job(snakemake):
-    stages.features(
-        Path(snakemake.input.metadata),
-        Path(snakemake.input.encoder),
-        snakemake.params.settings,
-        Path(snakemake.output[0]),
-    )
+run_stage(snakemake, cache_features)

@@ -1,8 +1,4 @@
-from pathlib import Path
+from balsa_core.stages.demo import demo_benchmarks
+from balsa_core.workflow import run_stage
 
-from balsa_core.logs import workflow_job
-from balsa_core.stages import data as stages
-
-with workflow_job(snakemake):
-    truth = Path(snakemake.input.truth)
-    stages.demo_benchmarks(truth.parent, truth.parent / "benchmarks", snakemake.params.seed)
+run_stage(snakemake, demo_benchmarks)

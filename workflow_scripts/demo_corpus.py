@@ -1,7 +1,4 @@
-from pathlib import Path
+from balsa_core.stages.demo import demo_corpus
+from balsa_core.workflow import run_stage
 
-from balsa_core.logs import workflow_job
-from balsa_core.stages import data as stages
-
-with workflow_job(snakemake):
-    stages.demo_corpus(snakemake.params.settings, Path(snakemake.output.truth).parent)
+run_stage(snakemake, demo_corpus)

@@ -1,12 +1,4 @@
-from pathlib import Path
+from balsa_core.stages.evaluate import evaluation_features
+from balsa_core.workflow import run_stage
 
-from balsa_core.logs import workflow_job
-from balsa_core.stages import models as stages
-
-with workflow_job(snakemake):
-    stages.evaluation_features(
-        Path(snakemake.input.questions),
-        Path(snakemake.input.encoder),
-        snakemake.params.settings,
-        Path(snakemake.output[0]),
-    )
+run_stage(snakemake, evaluation_features)

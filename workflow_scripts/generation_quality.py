@@ -1,7 +1,4 @@
-from pathlib import Path
+from balsa_core.stages.generate import generation_quality
+from balsa_core.workflow import run_stage
 
-from balsa_core.logs import workflow_job
-from balsa_core.stages import data as stages
-
-with workflow_job(snakemake):
-    stages.generation_quality([Path(path) for path in snakemake.input], Path(snakemake.output[0]))
+run_stage(snakemake, generation_quality)

@@ -1,7 +1,4 @@
-from pathlib import Path
+from balsa_core.stages.metadata import multi_audio_pairs
+from balsa_core.workflow import run_stage
 
-from balsa_core.logs import workflow_job
-from balsa_core.stages import data as stages
-
-with workflow_job(snakemake):
-    stages.pair_clips([Path(path) for path in snakemake.input], snakemake.params.settings, Path(snakemake.output[0]))
+run_stage(snakemake, multi_audio_pairs)

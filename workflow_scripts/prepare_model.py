@@ -1,7 +1,4 @@
-from pathlib import Path
+from balsa_core.stages.models import prepare_model
+from balsa_core.workflow import run_stage
 
-from balsa_core.logs import workflow_job
-from balsa_core.stages import models as stages
-
-with workflow_job(snakemake):
-    stages.prepare(snakemake.wildcards.role, snakemake.params.source, Path(snakemake.output[0]))
+run_stage(snakemake, prepare_model)

@@ -119,6 +119,27 @@ SAKURA_HEADER = ("file", "attribute_label", "single_instruction", "single_answer
 ENTAILMENT_HEADER = ("Dataset", "Audio file", "Caption", "Entailment", "Neutral", "Contradiction")
 SEGMENTS_COLUMNS = "# YTID, start_seconds, end_seconds, positive_labels"
 
+# The files write_demo_benchmarks writes, relative to its out_dir: the demo_benchmarks rule's
+# outputs, and where config.yaml's demo benchmark entries may point.
+CLOTHO_AQA_FILE = "clotho_aqa/clotho_aqa_test.csv"
+MMAU_FILE = "mmau/mmau-test-mini.json"
+SAKURA_FILE = f"sakura/{SAKURA_TRACK}_metadata.csv"
+CLOTHO_ENTAILMENT_FILE = "audio_entailment/clotho_entailment_test.csv"
+AUDIOCAPS_ENTAILMENT_FILE = "audio_entailment/audiocaps_entailment_test.csv"
+ONTOLOGY_FILE = "audioset/ontology.json"
+SEGMENTS_FILE = "audioset/eval_segments.csv"
+SYNONYMS_FILE = "audioset/synonyms.json"
+DEMO_BENCHMARK_FILES = (
+    CLOTHO_AQA_FILE,
+    MMAU_FILE,
+    SAKURA_FILE,
+    CLOTHO_ENTAILMENT_FILE,
+    AUDIOCAPS_ENTAILMENT_FILE,
+    ONTOLOGY_FILE,
+    SEGMENTS_FILE,
+    SYNONYMS_FILE,
+)
+
 YES_NO_QUESTION = "Can you hear {sound}?"
 MMAU_QUESTION = "Based on the given audio, identify the source of the sound."
 SAKURA_SINGLE = "What is the source of the sound?"
@@ -362,39 +383,25 @@ def write_demo_benchmarks(demo_dir: Path, out_dir: Path, seed: int = 0) -> dict[
     captions = {youtube_id: row["caption"] for youtube_id, row in audiocaps.items()}
 
     entailment_rng = _rng(seed, "audio_entailment")
-    entailment = out_dir / "audio_entailment"
-    audioset = out_dir / "audioset"
     return {
         "clotho_aqa": [
-            write_csv(
-                out_dir / "clotho_aqa" / "clotho_aqa_test.csv",
-                CLOTHO_AQA_HEADER,
-                clotho_aqa_rows(single, _rng(seed, "clotho_aqa")),
-            )
+            write_csv(out_dir / CLOTHO_AQA_FILE, CLOTHO_AQA_HEADER, clotho_aqa_rows(single, _rng(seed, "clotho_aqa")))
         ],
-        "mmau": [_write_json(out_dir / "mmau" / "mmau-test-mini.json", mmau_entries(single, _rng(seed, "mmau")))],
-        "sakura": [
-            write_csv(
-                out_dir / "sakura" / f"{SAKURA_TRACK}_metadata.csv",
-                SAKURA_HEADER,
-                sakura_rows(single, _rng(seed, "sakura")),
-            )
-        ],
+        "mmau": [_write_json(out_dir / MMAU_FILE, mmau_entries(single, _rng(seed, "mmau")))],
+        "sakura": [write_csv(out_dir / SAKURA_FILE, SAKURA_HEADER, sakura_rows(single, _rng(seed, "sakura")))],
         "audio_entailment": [
             write_csv(
-                entailment / "clotho_entailment_test.csv",
-                ENTAILMENT_HEADER,
-                clotho_entailment_rows(single, entailment_rng),
+                out_dir / CLOTHO_ENTAILMENT_FILE, ENTAILMENT_HEADER, clotho_entailment_rows(single, entailment_rng)
             ),
             write_csv(
-                entailment / "audiocaps_entailment_test.csv",
+                out_dir / AUDIOCAPS_ENTAILMENT_FILE,
                 ENTAILMENT_HEADER,
                 audiocaps_entailment_rows(multi, captions, entailment_rng),
             ),
         ],
         "synonym_hypernym": [
-            _write_json(audioset / "ontology.json", ontology_entries()),
-            _write_lines(audioset / "eval_segments.csv", segments_lines(multi, audiocaps)),
-            _write_json(audioset / "synonyms.json", {tag: list(facts.synonyms) for tag, facts in CLASS_FACTS.items()}),
+            _write_json(out_dir / ONTOLOGY_FILE, ontology_entries()),
+            _write_lines(out_dir / SEGMENTS_FILE, segments_lines(multi, audiocaps)),
+            _write_json(out_dir / SYNONYMS_FILE, {tag: list(facts.synonyms) for tag, facts in CLASS_FACTS.items()}),
         ],
     }

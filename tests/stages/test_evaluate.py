@@ -1,24 +1,32 @@
-"""Evaluation stages on small tables: known clips, generated items and clip columns (the final
-tables: test_stage_tables.py)."""
+"""The evaluation stages up to the answers, on small tables: known clips, the items built from
+held-out clips (hallucination, instruction following, grounding), clip columns and the features
+of clips no corpus caches (the tables: test_evaluate_tables.py; answers: test_grounding.py)."""
 
 from __future__ import annotations
 
 import math
 import os
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
+from balsa_core.evaluation.grounding import QUESTION_TYPE
 from balsa_core.evaluation.instruction_following import KINDS, Constraint
 from balsa_core.evaluation.loaders.common import ITEM_COLUMNS
 from balsa_core.metadata import write_metadata
-from balsa_core.stages.evaluation import (
+from balsa_core.settings import Grounding, Hallucination, InstructionFollowing
+from balsa_core.stages.evaluate import (
     CLIP_COLUMNS,
     audiocaps_clips_with_labels,
     evaluation_clips,
+    evaluation_feature_key,
+    evaluation_features,
+    evaluation_items,
     generated_hallucination_items,
+    grounding_items,
     held_out,
     instruction_items,
     known_clips,
@@ -26,7 +34,6 @@ from balsa_core.stages.evaluation import (
     subsample,
     with_clip_columns,
 )
-from balsa_core.stages.models import evaluation_feature_key
 
 
 def seed_rows(corpus: str, clips: list[tuple]) -> pd.DataFrame:
@@ -118,19 +125,19 @@ def test_demo_truth_gives_tags_by_path(tmp_path: Path, metadata_paths: list[Path
 
 def test_held_out_keeps_tagged_test_clips(metadata_paths: list[Path]) -> None:
     clips = known_clips(metadata_paths, None)
-    test = held_out(clips, {})
+    test = held_out(clips)
     assert test["clip_id"].tolist() == ["esc/dog", "esc/rain", "esc/cat", "esc/long"]
-    assert held_out(clips, {"max_clips": 2})["clip_id"].tolist() == ["esc/dog", "esc/rain"]
+    assert held_out(clips, max_clips=2)["clip_id"].tolist() == ["esc/dog", "esc/rain"]
 
 
 # --------------------------------------------------------------------------- generated items
 
-HALLUCINATION = {"negatives_per_clip": 1, "seed": 0, "sampling": "random"}
+HALLUCINATION = Hallucination(negatives_per_clip=1, sampling="random", seed=0)
 
 
 def test_generated_hallucination_items(metadata_paths: list[Path]) -> None:
     clips = known_clips(metadata_paths, None)
-    test = held_out(clips, {})
+    test = held_out(clips)
     items = generated_hallucination_items(test, clips, HALLUCINATION)
     assert list(items.columns) == [*ITEM_COLUMNS, "clip_id", "object"]
     assert items["item_id"].is_unique
@@ -150,13 +157,13 @@ def test_generated_hallucination_items(metadata_paths: list[Path]) -> None:
         assert row.audio_path == clips.set_index("clip_id").loc[row.clip_id, "audio_path"]
     # Four phrasings per (clip, object): the dog clip has two tags and one negative.
     assert (items["clip_id"] == "esc/dog").sum() == 4 * 3
-    popular = generated_hallucination_items(test, clips, {**HALLUCINATION, "sampling": "popular"})
+    popular = generated_hallucination_items(test, clips, replace(HALLUCINATION, sampling="popular"))
     assert (popular["subset"] == "popular").all()
 
 
 def test_instruction_items_one_per_clip_and_prompt(metadata_paths: list[Path]) -> None:
-    test = held_out(known_clips(metadata_paths, None), {})
-    settings = {"base_prompts": ["Describe the audio.", "What do you hear?"], "per_prompt": 2, "seed": 4}
+    test = held_out(known_clips(metadata_paths, None))
+    settings = InstructionFollowing(base_prompts=["Describe the audio.", "What do you hear?"], per_prompt=2, seed=4)
     items = instruction_items(test, settings)
     assert list(items.columns) == [*ITEM_COLUMNS, "clip_id", "constraint_kind", "constraint"]
     assert len(items) == len(test) * 2
@@ -171,13 +178,13 @@ def test_instruction_items_one_per_clip_and_prompt(metadata_paths: list[Path]) -
         assert row.clip_id == test.loc[clip_index, "clip_id"]
         assert row.audio_path == paths[row.clip_id]
         # Base prompts go to the clips in turn.
-        assert row.question.startswith(settings["base_prompts"][clip_index % 2])
+        assert row.question.startswith(settings.base_prompts[clip_index % 2])
         constraint = Constraint.from_json(row.constraint_kind, row.constraint)
         assert row.constraint_kind in KINDS
         assert row.question.endswith(constraint.instruction)
     # Two distinct kinds per clip.
     assert items.groupby("clip_id")["constraint_kind"].nunique().eq(2).all()
-    limited = instruction_items(test, {**settings, "kinds": ["lowercase", "no_comma"]})
+    limited = instruction_items(test, replace(settings, kinds=["lowercase", "no_comma"]))
     assert set(limited["constraint_kind"]) == {"lowercase", "no_comma"}
 
 
@@ -282,21 +289,22 @@ def test_known_clips_point_at_their_corpus_feature_cache(metadata_paths: list[Pa
     assert evaluation_feature_key(items).tolist() == [dog, "/bench/x.wav"]
 
 
-def test_the_clips_table_reads_back_as_written(tmp_path: Path, metadata_paths: list[Path]) -> None:
-    evaluation_clips(metadata_paths, None, tmp_path / "clips.parquet")
+def test_the_clips_table_reads_back_as_written(tmp_path: Path, metadata_paths: list[Path], make_config) -> None:
+    evaluation_clips(make_config(), metadata_paths, None, tmp_path / "clips.parquet")
     clips = read_evaluation_clips(tmp_path / "clips.parquet")
     expected = known_clips(metadata_paths, None)
     assert clips["tags"].map(type).eq(list).all()
     pd.testing.assert_frame_equal(clips, expected)
-    assert len(held_out(clips, {})) == len(held_out(expected, {}))
+    assert len(held_out(clips)) == len(held_out(expected))
 
 
-def test_evaluation_features_encode_only_clips_no_corpus_caches(tmp_path: Path, tiny_whisper_dir: Path) -> None:
+def test_evaluation_features_encode_only_clips_no_corpus_caches(
+    tmp_path: Path, tiny_whisper_dir: Path, make_config
+) -> None:
     import soundfile as sf
 
     from balsa_core.backbones import ModelManifest
     from balsa_core.features import FeatureStore
-    from balsa_core.stages.models import evaluation_features
 
     rng = np.random.default_rng(0)
     for name in ("benchmark.wav", "training.wav"):
@@ -313,9 +321,53 @@ def test_evaluation_features_encode_only_clips_no_corpus_caches(tmp_path: Path, 
     items.to_parquet(tmp_path / "items.parquet", index=False)
     ModelManifest("encoder", "test", str(tiny_whisper_dir)).write(tmp_path / "encoder.json")
     settings = {"layers": [1, 2], "batch_size": 4, "shard_size": 8, "window": "clip", "trim": True}
-    evaluation_features(
-        tmp_path / "items.parquet", tmp_path / "encoder.json", settings, tmp_path / "eval/index.parquet"
-    )
+    config = make_config(lambda config: config.update(features=settings))
+    evaluation_features(config, tmp_path / "items.parquet", tmp_path / "encoder.json", tmp_path / "eval/index.parquet")
     store = FeatureStore([tmp_path / "eval/index.parquet"])
     assert len(store) == 1 and str(tmp_path / "benchmark.wav") in store
     assert store.get(str(tmp_path / "benchmark.wav")).shape[0] == 2
+
+
+# --------------------------------------------------------------------------- grounding items
+
+GROUNDING = Grounding(prompt="Replay the audio.", seed=0)
+
+
+def test_grounding_items_are_held_out_clips_whose_tags_name_a_sound(
+    tmp_path: Path, clip_table: pd.DataFrame, make_config
+) -> None:
+    out, clips = tmp_path / "grounding.parquet", tmp_path / "clips.parquet"
+    clip_table.to_parquet(clips, index=False)
+    # Grounding's items do not depend on evaluation.prompting.
+    config = make_config(lambda config: config["evaluation"]["prompting"].update(yes_no_instruction="Yes or no?"))
+    evaluation_items(config, "grounding", clips, out)
+    items = pd.read_parquet(out)
+
+    assert list(items.columns[: len(ITEM_COLUMNS) + len(CLIP_COLUMNS)]) == [*ITEM_COLUMNS, *CLIP_COLUMNS]
+    assert items["clip_id"].tolist() == ["esc/dog", "esc/rain", "caps/Ysiren", "caps/Ycat"]
+    assert (items["prompt"] == "Replay the audio.").all() and (items["question_type"] == QUESTION_TYPE).all()
+    assert (items["control_clip_id"] != items["clip_id"]).all()
+    assert set(items["control_clip_id"]) == set(items["clip_id"])
+    # Each clip is cached with its corpus, and the text ceiling reads its tags.
+    assert (items["corpus_clip_id"] == items["clip_id"]).all()
+    assert items.loc[0, "description"] == "Dog, Bark"
+    # Precision is over the tags of every clip, training clips' too.
+    assert {"bird", "chirp", "dog", "siren"} <= set(items.loc[0, "vocabulary"])
+
+
+def test_grounding_max_clips_draws_across_corpora_with_the_seed(clip_table: pd.DataFrame) -> None:
+    clips = clip_table
+    drawn = {
+        seed: grounding_items(clips, replace(GROUNDING, max_clips=2, seed=seed))["clip_id"].tolist()
+        for seed in range(6)
+    }
+    assert all(len(chosen) == 2 for chosen in drawn.values())
+    assert drawn[0] == grounding_items(clips, replace(GROUNDING, max_clips=2, seed=0))["clip_id"].tolist()
+    assert len({tuple(chosen) for chosen in drawn.values()}) > 1
+    assert any(clip.startswith("caps/") for chosen in drawn.values() for clip in chosen)
+
+
+def test_grounding_needs_two_clips_or_names_the_key(clip_table: pd.DataFrame) -> None:
+    clips = clip_table
+    with pytest.raises(ValueError, match="evaluation.grounding: 1 held-out clip"):
+        grounding_items(clips[clips["clip_id"].isin(["esc/dog", "esc/bird"])], GROUNDING)

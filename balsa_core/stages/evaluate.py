@@ -1,4 +1,5 @@
-"""Evaluation stages that read and write tables only: each evaluation's items, and Tables IV and V.
+"""rules/evaluate.smk: every evaluation of Tables IV and V (and grounding's items and answers):
+its items, the features of its clips, each model's answers, then the tables.
 
 Items come from an evaluation's released files (through its loader), or are built here from
 the held-out (test-split) clips of the training corpora: the POPE-style hallucination items
@@ -14,87 +15,99 @@ from __future__ import annotations
 import json
 import logging
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from balsa_core.evaluation.grounding import build_grounding_items, grounding_table
+from balsa_core.config import TEXT_CEILING
+from balsa_core.evaluation.grounding import build_grounding_items, grounding_metrics, score_grounding
 from balsa_core.evaluation.hallucination import build_hallucination_items
 from balsa_core.evaluation.instruction_following import build_if_items
 from balsa_core.evaluation.loaders import load_benchmark
 from balsa_core.evaluation.loaders.common import ITEM_COLUMNS
-from balsa_core.evaluation.registry import EVALUATIONS, GROUNDING, TABLE4, TABLE5
-from balsa_core.evaluation.suite import INSTRUCTION, AnswerInstructions, prepare_items
+from balsa_core.evaluation.registry import EVALUATIONS, FREE_FORM, GROUNDING, TABLE4, TABLE5
+from balsa_core.evaluation.suite import (
+    INSTRUCTION,
+    AnswerInstructions,
+    evaluation_metrics,
+    prepare_items,
+    score_replies,
+)
 from balsa_core.evaluation.synonym_hypernym import build_synonym_hypernym_items
 from balsa_core.evaluation.tables import cell_intervals, details_table, results_table
 from balsa_core.evaluation.uncertainty import comparisons_table, evaluation_validity, scope_statistics
+from balsa_core.generation import make_backend
 from balsa_core.generation.quality import sound_terms
 from balsa_core.metadata import read_metadata
 from balsa_core.ontology import load_ontology
 from balsa_core.readers.audiocaps import find_audio
 from balsa_core.readers.audioset import read_segments
-from balsa_core.reports import plot_grounding, plot_results_table
+from balsa_core.reports import plot_results_table
+from balsa_core.settings import (
+    Answering,
+    Grounding,
+    Hallucination,
+    InstructionFollowing,
+    PipelineConfig,
+    Prompting,
+    SynonymHypernymBenchmark,
+)
+from balsa_core.stages.features import cache_clip_features
 
 log = logging.getLogger(__name__)
 
 CLIP_COLUMNS = ["clip_id", "offset_s", "duration_s", "description", "corpus_clip_id"]
 # Grounding's description prompt is asked bare (no answer instruction, no options to shuffle):
 # its items do not depend on evaluation.prompting, which its rule does not pass.
-BARE_PROMPTING = {"yes_no_instruction": "", "choice_instruction": "", "open_instruction": "", "shuffle_seed": 0}
+BARE_PROMPTING = Prompting(yes_no_instruction="", choice_instruction="", open_instruction="", shuffle_seed=0)
+# Replies of a text model or an adapter to the items it could be asked.
+Answerer = Callable[[pd.DataFrame, int], list[str]]
 
 
-def evaluation_clips(metadata_paths: Sequence[Path], truth_csv: Path | None, out_path: Path) -> None:
-    """Write ``known_clips`` once for the items of every evaluation."""
-    clips = known_clips(metadata_paths, truth_csv)
-    out_path.parent.mkdir(parents=True, exist_ok=True)
-    clips.to_parquet(out_path, index=False)
-    log.info("%d clips of the training corpora, %d of them held out", len(clips), int((clips["split"] == "test").sum()))
+def evaluation_clips(config: PipelineConfig, metadata: Sequence[Path], truth: Path | None, clips: Path) -> None:
+    """Write ``known_clips`` once for the items of every evaluation; ``truth`` is the demo's
+    events.csv, whose tags the demo's captioned clips lack."""
+    known = known_clips(metadata, truth)
+    clips.parent.mkdir(parents=True, exist_ok=True)
+    known.to_parquet(clips, index=False)
+    log.info("%d clips of the training corpora, %d of them held out", len(known), int((known["split"] == "test").sum()))
 
 
-def read_evaluation_clips(path: Path) -> pd.DataFrame:
-    """The table ``evaluation_clips`` wrote, with tags as lists again (Parquet gives arrays)."""
-    clips = pd.read_parquet(path)
-    return clips.assign(tags=clips["tags"].map(list))
-
-
-def evaluation_items(
-    evaluation: str,
-    benchmark: Mapping[str, Any] | None,
-    settings: Mapping[str, Any],
-    clips: pd.DataFrame,
-    out_path: Path,
-) -> None:
-    """Write the prepared items of ``evaluation``; ``benchmark`` is its entry under
-    ``evaluation.benchmarks`` (None: built from held-out clips), ``settings`` the ``evaluation``
-    config, ``clips`` the training corpora's clips (``known_clips``)."""
+def evaluation_items(config: PipelineConfig, evaluation: str, clips: Path, questions: Path) -> None:
+    """Write the prepared items of ``evaluation``: from its entry under ``evaluation.benchmarks``,
+    or built from the training corpora's held-out ``clips`` (``evaluation_clips``)."""
+    settings = config.evaluation
+    known = read_evaluation_clips(clips)
+    # None: no released files configured, the evaluation is built from held-out clips.
+    benchmark = settings.benchmarks.get(evaluation)
     if evaluation == "instruction_following":
-        items = instruction_items(held_out(clips, settings["instruction_following"]), settings["instruction_following"])
+        following = settings.instruction_following
+        built = instruction_items(held_out(known, following.max_clips), following)
     elif evaluation == "hallucination" and benchmark is None:
-        items = generated_hallucination_items(
-            held_out(clips, settings["hallucination"]), clips, settings["hallucination"]
-        )
+        hallucination = settings.hallucination
+        built = generated_hallucination_items(held_out(known, hallucination.max_clips), known, hallucination)
     elif evaluation == "synonym_hypernym":
-        items = synonym_hypernym_items(benchmark)
+        built = synonym_hypernym_items(benchmark)
     elif evaluation == GROUNDING:
-        items = grounding_items(clips, settings[GROUNDING])
+        built = grounding_items(known, settings.grounding)
     else:
         loader = EVALUATIONS[evaluation].loader
-        items = load_benchmark(loader, benchmark["files"], benchmark["audio_dir"], **benchmark.get("options", {}))
-    if benchmark and "max_items" in benchmark:
-        items = subsample(items, benchmark["max_items"], benchmark.get("seed", 0))
-    items = with_clip_columns(items, clips)
-    prompting = settings.get("prompting", BARE_PROMPTING)
+        built = load_benchmark(loader, benchmark.files, benchmark.audio_dir, **benchmark.options)
+    if benchmark is not None and benchmark.max_items is not None:
+        built = subsample(built, benchmark.max_items, benchmark.seed)
+    prompting = BARE_PROMPTING if evaluation == GROUNDING else settings.prompting
     instructions = AnswerInstructions(
-        yes_no=prompting["yes_no_instruction"],
-        multiple_choice=prompting["choice_instruction"],
-        open=prompting["open_instruction"],
+        yes_no=prompting.yes_no_instruction,
+        multiple_choice=prompting.choice_instruction,
+        open=prompting.open_instruction,
     )
-    prepared = prepare_items(items.reset_index(drop=True), instructions, prompting["shuffle_seed"])
-    out_path.parent.mkdir(parents=True, exist_ok=True)
-    prepared.to_parquet(out_path, index=False)
+    prepared = prepare_items(
+        with_clip_columns(built, known).reset_index(drop=True), instructions, prompting.shuffle_seed
+    )
+    questions.parent.mkdir(parents=True, exist_ok=True)
+    prepared.to_parquet(questions, index=False)
     described = int(prepared["description"].notna().sum())
     log.info(
         "%s: %d items on %d clips (%d described for the text-only backbone, %d already cached with a "
@@ -106,6 +119,179 @@ def evaluation_items(
         int(prepared["corpus_clip_id"].notna().sum()),
         prepared["question_type"].value_counts().to_dict(),
     )
+
+
+def evaluation_features(config: PipelineConfig, questions: Path, encoder: Path, index: Path) -> None:
+    """Cache the features of the clips an evaluation asks about that no training corpus's cache
+    holds (see ``evaluation_feature_key``); unreadable audio is reported and skipped."""
+    asked = pd.read_parquet(questions)
+    missing = asked[asked["corpus_clip_id"].isna()].drop_duplicates("clip_id")
+    log.info(
+        "%d clips are cached with their training corpus, %d to encode",
+        asked.loc[asked["corpus_clip_id"].notna(), "corpus_clip_id"].nunique(),
+        len(missing),
+    )
+    cache_clip_features(missing, encoder, config.features, index)
+
+
+def evaluation_feature_key(items: pd.DataFrame) -> pd.Series:
+    """Where each item's features are: its corpus's cache for a training-corpus clip, else the
+    evaluation's own cache (the same settings make both)."""
+    return items["corpus_clip_id"].where(items["corpus_clip_id"].notna(), items["clip_id"])
+
+
+def evaluate_adapter(
+    config: PipelineConfig,
+    evaluation: str,
+    variant: str,
+    questions: Path,
+    features: Path,
+    corpus_features: Sequence[Path],
+    adapter: Path,
+    answers: Path,
+    metrics: Path,
+) -> None:
+    """Ask every item of one evaluation to one variant's adapter (``adapter``: its weights) and
+    score the replies. ``features`` is the evaluation's own cache (``evaluation_features``),
+    ``corpus_features`` the training corpora's."""
+    from balsa_core.audio_llm import AudioLLM
+    from balsa_core.evaluation.answering import answer_with_audio
+    from balsa_core.features import FeatureStore
+
+    items = pd.read_parquet(questions)
+    store = FeatureStore([*corpus_features, features])
+    feature_keys = evaluation_feature_key(items)
+    askable = feature_keys.map(store.__contains__).astype(bool)
+
+    def answer(asked: pd.DataFrame, max_new_tokens: int) -> list[str]:
+        audio_llm, _ = AudioLLM.from_pretrained(adapter.parent, with_encoder=False)
+        batch_size = config.evaluation.answering.batch_size
+        return answer_with_audio(
+            audio_llm, list(feature_keys[askable]), list(asked["prompt"]), store, batch_size, max_new_tokens
+        )
+
+    _answer_and_score(
+        evaluation,
+        variant,
+        items,
+        askable,
+        "audio missing or unreadable",
+        answer,
+        config.evaluation.answering,
+        answers,
+        metrics,
+    )
+
+
+def evaluate_text_ceiling(
+    config: PipelineConfig, evaluation: str, questions: Path, llm: Path, answers: Path, metrics: Path
+) -> None:
+    """Ask every item of one evaluation to the backbone with each clip's description (its tags or
+    caption) where the audio would be: the best an adapter standing in for that text could do."""
+    from balsa_core.backbones import ModelManifest
+    from balsa_core.evaluation.answering import answer_with_text
+
+    items = pd.read_parquet(questions)
+    answering = config.evaluation.answering
+
+    def answer(asked: pd.DataFrame, max_new_tokens: int) -> list[str]:
+        backend = make_backend(
+            {"type": "transformers", "batch_size": answering.batch_size},
+            ModelManifest.read(llm).path,
+            config.prompts.system_message,
+        )
+        return answer_with_text(
+            backend, config.prompts, list(asked["description"]), list(asked["prompt"]), max_new_tokens
+        )
+
+    askable = items["description"].notna()
+    _answer_and_score(
+        evaluation,
+        TEXT_CEILING,
+        items,
+        askable,
+        "no text description of the clip",
+        answer,
+        answering,
+        answers,
+        metrics,
+    )
+
+
+def _answer_and_score(
+    evaluation: str,
+    model: str,
+    items: pd.DataFrame,
+    askable: pd.Series,
+    skip_reason: str,
+    answer: Answerer,
+    answering: Answering,
+    answers: Path,
+    metrics: Path,
+) -> None:
+    """Ask ``model`` the ``askable`` items, skip the rest with ``skip_reason``, score the replies
+    and write the answer sheet and the metrics."""
+    max_new_tokens = answering.instruction_max_new_tokens if evaluation in FREE_FORM else answering.max_new_tokens
+    asked = items[askable].reset_index(drop=True)
+    for clip in items.loc[~askable, "audio_path"].unique()[:20]:
+        log.warning("%s: skipping the items of %s (%s)", evaluation, clip, skip_reason)
+    replies = answer(asked, max_new_tokens) if len(asked) else []
+    # Grounding scores descriptions by the tag words they name; the rest read back an answer.
+    score, summarize = (
+        (score_grounding, grounding_metrics) if evaluation == GROUNDING else (score_replies, evaluation_metrics)
+    )
+    scored = score(asked, replies)
+    summary = {
+        "evaluation": evaluation,
+        "model": model,
+        "items": len(items),
+        "answered": len(scored),
+        "skipped": {skip_reason: int((~askable).sum())},
+        **summarize(scored),
+    }
+    answers.parent.mkdir(parents=True, exist_ok=True)
+    scored.to_parquet(answers, index=False)
+    metrics.write_text(json.dumps(summary, indent=2) + "\n")
+    log.info("%s / %s: %s", evaluation, model, summary["overall"])
+
+
+def evaluation_tables(
+    config: PipelineConfig,
+    metrics: Sequence[Path],
+    answers: Sequence[Path],
+    table4: Path,
+    table4_plot: Path,
+    table5: Path,
+    table5_plot: Path,
+    details: Path,
+    comparisons: Path,
+) -> None:
+    """Tables IV and V (CSV and plot), the long-form details with intervals and chance levels,
+    and the paired comparisons, from every evaluation job's ``metrics`` and ``answers`` (in the
+    same order); the rows are the variants and the text ceiling."""
+    outputs = {
+        TABLE4: table4,
+        f"{TABLE4}_plot": table4_plot,
+        TABLE5: table5,
+        f"{TABLE5}_plot": table5_plot,
+        "details": details,
+        "comparisons": comparisons,
+    }
+    write_evaluation_tables(
+        metrics, answers, config.evaluated_models, config.evaluation.unconfigured, config.text_model, outputs
+    )
+
+
+def held_out(clips: pd.DataFrame, max_clips: int | None = None) -> pd.DataFrame:
+    """The tagged clips of the test split, the first ``max_clips`` of them if given."""
+    test = clips[(clips["split"] == "test") & clips["tags"].map(bool)].reset_index(drop=True)
+    return test if max_clips is None else test.iloc[:max_clips]
+
+
+def read_evaluation_clips(path: Path) -> pd.DataFrame:
+    """The table ``evaluation_clips`` wrote, with tags as lists again (Parquet gives arrays)."""
+    clips = pd.read_parquet(path)
+    return clips.assign(tags=clips["tags"].map(list))
 
 
 def known_clips(metadata_paths: Sequence[Path], truth_csv: Path | None) -> pd.DataFrame:
@@ -132,27 +318,22 @@ def known_clips(metadata_paths: Sequence[Path], truth_csv: Path | None) -> pd.Da
     return first[["clip_id", "split", "audio_path", "path_key", "offset_s", "duration_s", "tags", "description"]]
 
 
-def held_out(clips: pd.DataFrame, settings: Mapping[str, Any]) -> pd.DataFrame:
-    test = clips[(clips["split"] == "test") & clips["tags"].map(bool)].reset_index(drop=True)
-    return test.iloc[: settings["max_clips"]] if "max_clips" in settings else test
-
-
-def generated_hallucination_items(test: pd.DataFrame, clips: pd.DataFrame, settings: Mapping[str, Any]) -> pd.DataFrame:
+def generated_hallucination_items(test: pd.DataFrame, clips: pd.DataFrame, settings: Hallucination) -> pd.DataFrame:
     """POPE-style yes/no items from held-out tagged clips, in the item schema."""
     vocabulary = sorted({tag for tags in clips["tags"] for tag in tags})
     probes = build_hallucination_items(
         test[["clip_id", "audio_path", "tags"]],
         vocabulary,
-        settings["negatives_per_clip"],
-        settings["seed"],
-        sampling=settings["sampling"],
+        settings.negatives_per_clip,
+        settings.seed,
+        sampling=settings.sampling,
         corpus_tags=list(clips["tags"]),
     )
     return pd.DataFrame(
         {
             "item_id": "hallucination|" + probes["item_id"].astype(str),
             "benchmark": "hallucination",
-            "subset": settings["sampling"],
+            "subset": settings.sampling,
             "audio_path": probes["audio_path"],
             "question": probes["question"],
             "choices": [[] for _ in range(len(probes))],
@@ -164,13 +345,13 @@ def generated_hallucination_items(test: pd.DataFrame, clips: pd.DataFrame, setti
     )
 
 
-def instruction_items(test: pd.DataFrame, settings: Mapping[str, Any]) -> pd.DataFrame:
+def instruction_items(test: pd.DataFrame, settings: InstructionFollowing) -> pd.DataFrame:
     """Each held-out clip with a base prompt (in turn) and rule-checkable format constraints."""
-    base_prompts = settings["base_prompts"]
+    base_prompts = settings.base_prompts
     prompts = [base_prompts[i % len(base_prompts)] for i in range(len(test))]
-    constrained = build_if_items(prompts, settings.get("kinds"), settings["per_prompt"], settings["seed"])
+    constrained = build_if_items(prompts, settings.kinds, settings.per_prompt, settings.seed)
     # build_if_items gives each prompt's per_prompt items in a row, in prompt order.
-    clip_of = np.repeat(np.arange(len(test)), settings["per_prompt"])
+    clip_of = np.repeat(np.arange(len(test)), settings.per_prompt)
     return pd.DataFrame(
         {
             "item_id": "instruction_following|" + constrained["item_id"],
@@ -188,35 +369,33 @@ def instruction_items(test: pd.DataFrame, settings: Mapping[str, Any]) -> pd.Dat
     )
 
 
-def grounding_items(clips: pd.DataFrame, settings: Mapping[str, Any]) -> pd.DataFrame:
+def grounding_items(clips: pd.DataFrame, settings: Grounding) -> pd.DataFrame:
     """The description prompt on held-out clips whose tags name a sound, at most ``max_clips`` of
     them drawn with the seed (across corpora, not the first corpus's), each with a control clip;
     precision is over the tags of every clip of the corpora."""
     described = clips[clips["tags"].map(lambda tags: bool(sound_terms(tags)))]
-    test = held_out(described, {})
+    test = held_out(described)
     log.info(
         "grounding: %d held-out tagged clips, %d of them with a tag that names a sound",
-        len(held_out(clips, {})),
+        len(held_out(clips)),
         len(test),
     )
-    if "max_clips" in settings:
-        test = subsample(test, settings["max_clips"], settings["seed"]).reset_index(drop=True)
+    if settings.max_clips is not None:
+        test = subsample(test, settings.max_clips, settings.seed).reset_index(drop=True)
     if len(test) < 2:
         raise ValueError(
             f"evaluation.grounding: {len(test)} held-out clip(s) with tags; the control needs at least two"
         )
     vocabulary = [tag for tags in clips["tags"] for tag in tags]
-    return build_grounding_items(test, vocabulary, settings["prompt"], settings["seed"])
+    return build_grounding_items(test, vocabulary, settings.prompt, settings.seed)
 
 
-def synonym_hypernym_items(benchmark: Mapping[str, Any]) -> pd.DataFrame:
+def synonym_hypernym_items(benchmark: SynonymHypernymBenchmark) -> pd.DataFrame:
     """Yes/no synonym and hypernym items on AudioCaps clips labelled through AudioSet."""
-    clips = audiocaps_clips_with_labels(
-        Path(benchmark["captions"]), Path(benchmark["labels"]), Path(benchmark["audio_dir"])
-    )
-    synonyms = json.loads(Path(benchmark["synonyms"]).read_text()) if benchmark.get("synonyms") else None
+    clips = audiocaps_clips_with_labels(Path(benchmark.captions), Path(benchmark.labels), Path(benchmark.audio_dir))
+    synonyms = json.loads(Path(benchmark.synonyms).read_text()) if benchmark.synonyms else None
     return build_synonym_hypernym_items(
-        clips, load_ontology(benchmark["ontology"]), synonyms, benchmark["negatives_per_clip"], benchmark.get("seed", 0)
+        clips, load_ontology(benchmark.ontology), synonyms, benchmark.negatives_per_clip, benchmark.seed
     )
 
 
@@ -273,7 +452,7 @@ def with_clip_columns(items: pd.DataFrame, clips: pd.DataFrame) -> pd.DataFrame:
     return items[ordered + [column for column in items.columns if column not in ordered]]
 
 
-def evaluation_tables(
+def write_evaluation_tables(
     metric_paths: Sequence[Path],
     answer_paths: Sequence[Path],
     models: Sequence[str],
@@ -281,10 +460,9 @@ def evaluation_tables(
     text_model: str | None,
     outputs: Mapping[str, Path],
 ) -> None:
-    """table4/table5 CSV and PNG, the long-form details CSV with intervals and chance levels, and
-    the paired comparisons CSV (``outputs`` keys: table4, table4_plot, table5, table5_plot,
-    details, comparisons). ``answer_paths`` are the answer sheets of the evaluation jobs, in the
-    order of their ``metric_paths``."""
+    """``evaluation_tables`` for the rows ``models`` (``text_model`` the text-only backbone's, if
+    any), with a note for each ``unconfigured`` evaluation; ``outputs`` by the rule's names
+    (table4, table4_plot, table5, table5_plot, details, comparisons)."""
     results, sheets = read_evaluation_results(metric_paths, answer_paths)
     statistics = scope_statistics(sheets)
     validity = evaluation_validity(sorted({evaluation for evaluation, _ in results}), text_model, sheets, statistics)
@@ -327,18 +505,3 @@ def read_evaluation_results(
         key = (metrics["evaluation"], metrics["model"])
         results[key], sheets[key] = metrics, sheet
     return results, sheets
-
-
-def grounding_results(
-    answer_paths: Sequence[Path], models: Sequence[str], seed: int, out_csv: Path, out_plot: Path
-) -> None:
-    """results/grounding.csv and its plot from each model's scored answers (``answer_paths`` in
-    the order of ``models``); ``seed`` draws the bootstrap resamples."""
-    if len(answer_paths) != len(models):
-        raise ValueError(f"{len(answer_paths)} answer sheets for {len(models)} models")
-    scored = {model: pd.read_parquet(path) for model, path in zip(models, answer_paths)}
-    table = grounding_table(scored, seed=seed)
-    out_csv.parent.mkdir(parents=True, exist_ok=True)
-    table.to_csv(out_csv, index=False)
-    plot_grounding(table, out_plot)
-    log.info("grounding:\n%s", table.to_string(index=False))

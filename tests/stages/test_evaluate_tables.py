@@ -1,5 +1,6 @@
-"""The evaluation_tables stage end to end: Tables IV and V, their plots, the details with
-intervals and chance levels, and the paired comparisons, from metrics files and answer sheets."""
+"""The evaluation_tables stage (``write_evaluation_tables``, given its rows) end to end: Tables IV
+and V, their plots, the details with intervals and chance levels, and the paired comparisons,
+from metrics files and answer sheets."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from balsa_core.evaluation.registry import TABLE4, TABLE5, table_columns
 from balsa_core.evaluation.suite import AnswerInstructions, prepare_items, score_replies
 from balsa_core.evaluation.tables import DETAIL_COLUMNS
 from balsa_core.evaluation.uncertainty import COMPARISON_COLUMNS
-from balsa_core.stages.evaluation import evaluation_tables, read_evaluation_results
+from balsa_core.stages.evaluate import read_evaluation_results, write_evaluation_tables
 
 CHOICES = ["dog barking", "cat meowing", "car horn", "rain"]
 
@@ -104,7 +105,9 @@ def test_evaluation_tables_end_to_end(tmp_path: Path) -> None:
         "details": out / "details.csv",
         "comparisons": out / "comparisons.csv",
     }
-    evaluation_tables(paths, answers, ["text", "listen"], {"mmau": "set evaluation.benchmarks.mmau"}, "text", outputs)
+    write_evaluation_tables(
+        paths, answers, ["text", "listen"], {"mmau": "set evaluation.benchmarks.mmau"}, "text", outputs
+    )
     for key in ("table4_plot", "table5_plot"):
         assert matplotlib.image.imread(outputs[key]).shape[:2] == (600, 1200)
 
