@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ast
 import importlib
+import os
 from contextlib import chdir
 from pathlib import Path
 
@@ -22,7 +23,9 @@ REPO = Path(__file__).resolve().parents[2]
 @pytest.fixture(scope="module")
 def rules() -> dict:
     """The workflow's rules by name, as Snakemake parses them from the repository."""
-    with chdir(REPO), SnakemakeApi() as api:
+    # Parsing sets PYTHONPATH for the jobs (rules/common.smk); this process's later tests must not see it.
+    with pytest.MonkeyPatch.context() as patch, chdir(REPO), SnakemakeApi() as api:
+        patch.setattr(os, "environ", os.environ.copy())
         workflow = api.workflow(resource_settings=ResourceSettings(), snakefile=REPO / "Snakefile")._workflow
         return {rule.name: rule for rule in workflow.rules if rule.name != "all"}
 
