@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from helpers import SHARED_FORMATS, uses_real_sample
 
 from balsa_core.evaluation.loaders.common import ITEM_COLUMNS
 from balsa_core.evaluation.synonym_hypernym import (
@@ -16,7 +17,6 @@ from balsa_core.evaluation.synonym_hypernym import (
 )
 from balsa_core.ontology import Ontology, load_ontology
 
-SHARED_FORMATS = Path(__file__).resolve().parents[3] / "shared" / "formats"
 REAL_ONTOLOGY = SHARED_FORMATS / "audioset" / "ontology.json"
 
 # A DAG: Dog has two parents; Sounds of things is a generic root that is never asked about.
@@ -135,8 +135,7 @@ def test_default_synonyms_and_errors(ontology: Ontology) -> None:
         build(ontology, clips(("a", [])))
 
 
-@pytest.mark.shared
-@pytest.mark.skipif(not SHARED_FORMATS.is_dir(), reason=f"shared formats not found at {SHARED_FORMATS}")
+@uses_real_sample(REAL_ONTOLOGY)
 def test_real_ontology() -> None:
     ontology = load_ontology(REAL_ONTOLOGY)
     assert all(name in ontology.mids_by_name for name in DEFAULT_SYNONYMS)

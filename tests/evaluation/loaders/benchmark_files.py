@@ -5,14 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
-import pytest
 
 from balsa_core.evaluation.loaders import COCHLSCENE_SCENES, ITEM_COLUMNS, QUESTION_TYPES
 
-SHARED_FORMATS = Path(__file__).resolve().parents[4] / "shared" / "formats"
-needs_shared = pytest.mark.skipif(
-    not SHARED_FORMATS.is_dir(), reason=f"real format samples not found at {SHARED_FORMATS}"
-)
 AUDIO = Path("/data/audio")
 
 

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from evaluation.loaders.benchmark_files import AUDIO, SHARED_FORMATS, check_schema, needs_shared, write
+from evaluation.loaders.benchmark_files import AUDIO, check_schema, write
+from helpers import SHARED_FORMATS, uses_real_sample
 
 from balsa_core.evaluation.loaders import ENTAILMENT_LABELS, BenchmarkFileError, load_audio_entailment
+
+REAL_SAMPLES = SHARED_FORMATS / "audio_entailment"
 
 ENTAILMENT_HEADER = "Dataset,Audio file,Caption,Entailment,Neutral,Contradiction\n"
 AUDIOCAPS_ENTAILMENT = ENTAILMENT_HEADER + (
@@ -68,11 +71,9 @@ def test_audio_entailment_errors(tmp_path):
         load_audio_entailment(write(tmp_path / "ok.csv", AUDIOCAPS_ENTAILMENT), AUDIO, mode="guess")
 
 
-@pytest.mark.shared
-@needs_shared
+@uses_real_sample(REAL_SAMPLES)
 def test_real_audio_entailment():
-    folder = SHARED_FORMATS / "audio_entailment"
-    files = [folder / "audiocaps_entailment_test.csv", folder / "clotho_entailment_evaluation.csv"]
+    files = [REAL_SAMPLES / "audiocaps_entailment_test.csv", REAL_SAMPLES / "clotho_entailment_evaluation.csv"]
     items = load_audio_entailment(files, AUDIO)
     check_schema(items, "audio_entailment")
     # 200 rows per file, 3 hypotheses per row (no blanks): 600 AudioCaps + 600 Clotho items.

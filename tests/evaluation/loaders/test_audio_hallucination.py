@@ -5,9 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from evaluation.loaders.benchmark_files import AUDIO, SHARED_FORMATS, check_schema, needs_shared, write
+from evaluation.loaders.benchmark_files import AUDIO, check_schema, write
+from helpers import SHARED_FORMATS, uses_real_sample
 
 from balsa_core.evaluation.loaders import BenchmarkFileError, load_audio_hallucination
+
+REAL_SAMPLES = SHARED_FORMATS / "audio_hallucination"
 
 HALLUCINATION_HEADER = """# Random Sampling - Test Split
 # Total samples: 30220
@@ -68,11 +71,9 @@ def test_audio_hallucination_errors_name_file_and_line(tmp_path, text, message):
         load_audio_hallucination(write(tmp_path / "bad.txt", text), AUDIO)
 
 
-@pytest.mark.shared
-@needs_shared
+@uses_real_sample(REAL_SAMPLES)
 def test_real_audio_hallucination():
-    folder = SHARED_FORMATS / "audio_hallucination"
-    files = [folder / f"{name}_test.txt" for name in ("random", "popular", "adversarial")]
+    files = [REAL_SAMPLES / f"{name}_test.txt" for name in ("random", "popular", "adversarial")]
     items = load_audio_hallucination(files, AUDIO)
     check_schema(items, "audio_hallucination")
     # Each sample has 3 '#' lines, a blank line, the header and entries 0..595: 596 questions per file.

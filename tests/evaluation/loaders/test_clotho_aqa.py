@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from evaluation.loaders.benchmark_files import AUDIO, CLOTHO_AQA_CSV, SHARED_FORMATS, check_schema, needs_shared, write
+from evaluation.loaders.benchmark_files import AUDIO, CLOTHO_AQA_CSV, check_schema, write
+from helpers import SHARED_FORMATS, uses_real_sample
 
 from balsa_core.evaluation.loaders import BenchmarkFileError, load_clotho_aqa
+
+REAL_SAMPLES = SHARED_FORMATS / "clotho_aqa"
 
 
 def test_clotho_aqa_keeps_unanimous_questions(tmp_path):
@@ -40,8 +43,7 @@ def test_clotho_aqa_several_files_and_errors(tmp_path):
         load_clotho_aqa(tmp_path / "nowhere.csv", AUDIO)
 
 
-@pytest.mark.shared
-@needs_shared
+@uses_real_sample(REAL_SAMPLES)
 @pytest.mark.parametrize(
     ("split", "total", "yes_no"),
     # Each sample is its file's first 300 rows = 100 questions x 3 annotators (each question's rows are
@@ -50,7 +52,7 @@ def test_clotho_aqa_several_files_and_errors(tmp_path):
     [("test", 52, 48), ("train", 48, 42), ("val", 42, 37)],
 )
 def test_real_clotho_aqa(split, total, yes_no):
-    items = load_clotho_aqa(SHARED_FORMATS / "clotho_aqa" / f"clotho_aqa_{split}.csv", AUDIO)
+    items = load_clotho_aqa(REAL_SAMPLES / f"clotho_aqa_{split}.csv", AUDIO)
     check_schema(items, "clotho_aqa")
     assert len(items) == total
     assert (items["question_type"] == "yes_no").sum() == yes_no
@@ -58,9 +60,8 @@ def test_real_clotho_aqa(split, total, yes_no):
     assert set(items["subset"]) == {split}
 
 
-@pytest.mark.shared
-@needs_shared
+@uses_real_sample(REAL_SAMPLES)
 def test_real_clotho_aqa_test_open_answers():
-    items = load_clotho_aqa(SHARED_FORMATS / "clotho_aqa" / "clotho_aqa_test.csv", AUDIO)
+    items = load_clotho_aqa(REAL_SAMPLES / "clotho_aqa_test.csv", AUDIO)
     assert items.loc[items["question_type"] == "open", "answer"].tolist() == ["small", "cheer", "five", "paper"]
     assert items["answer"].value_counts()[["yes", "no"]].tolist() == [32, 16]

@@ -5,9 +5,12 @@ from __future__ import annotations
 import json
 
 import pytest
-from evaluation.loaders.benchmark_files import AUDIO, SHARED_FORMATS, check_schema, needs_shared, write
+from evaluation.loaders.benchmark_files import AUDIO, check_schema, write
+from helpers import SHARED_FORMATS, uses_real_sample
 
 from balsa_core.evaluation.loaders import BenchmarkFileError, load_mmau
+
+REAL_SAMPLES = SHARED_FORMATS / "mmau"
 
 
 def mmau_entry(ident: str, task: str, choices: list, answer: str, **extra) -> dict:
@@ -61,10 +64,9 @@ def test_mmau_errors_name_the_key(tmp_path):
         load_mmau(write(tmp_path / "m.json", "{}"), AUDIO)
 
 
-@pytest.mark.shared
-@needs_shared
+@uses_real_sample(REAL_SAMPLES)
 def test_real_mmau_sound_items():
-    path = SHARED_FORMATS / "mmau" / "mmau-test-mini.json"
+    path = REAL_SAMPLES / "mmau-test-mini.json"
     items = load_mmau(path, AUDIO)
     check_schema(items, "mmau")
     # All 1000 test-mini questions: 333 sound, 334 music, 333 speech. Sound: 332 with 4 options, 1 with 8.

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from evaluation.loaders.benchmark_files import AUDIO, SHARED_FORMATS, check_schema, needs_shared, write
+from evaluation.loaders.benchmark_files import AUDIO, check_schema, write
+from helpers import SHARED_FORMATS, uses_real_sample
 
 from balsa_core.evaluation.loaders import BenchmarkFileError, load_sakura
+
+REAL_SAMPLES = SHARED_FORMATS / "sakura"
 
 SAKURA_CSV = (
     "file,attribute_label,single_instruction,single_answer,multi_instruction,multi_answer\n"
@@ -56,11 +59,9 @@ def test_sakura_errors(tmp_path):
         )
 
 
-@pytest.mark.shared
-@needs_shared
+@uses_real_sample(REAL_SAMPLES)
 def test_real_sakura_tracks():
-    folder = SHARED_FORMATS / "sakura"
-    animal = load_sakura(folder / "Animal_metadata.csv", AUDIO)
+    animal = load_sakura(REAL_SAMPLES / "Animal_metadata.csv", AUDIO)
     check_schema(animal, "sakura")
     # 100 rows (68 dog, 32 cat clips) x (single, multi) = 200 items, every one with 4 parsed options.
     assert len(animal) == 200
@@ -72,7 +73,7 @@ def test_real_sakura_tracks():
         "a",
     ]
     tracks = load_sakura(
-        [folder / f"{track}_metadata.csv" for track in ("Animal", "Emotion", "Gender", "Language")], AUDIO
+        [REAL_SAMPLES / f"{track}_metadata.csv" for track in ("Animal", "Emotion", "Gender", "Language")], AUDIO
     )
     # 4 tracks x 100 rows x 2 hops; Gender questions have 2 options, the others 4.
     assert len(tracks) == 800
