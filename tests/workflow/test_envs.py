@@ -22,9 +22,9 @@ from pathlib import Path
 
 import pytest
 import yaml
-from test_profiles import INSTALLS
+from readme_commands import INSTALLS
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 SNAKEMAKE = Path(sys.executable).with_name("snakemake")
 ENVS = sorted((REPO / "envs").glob("*.yaml"))
 # vllm 0.32.0 requires transformers >=5.16.1,<5.20, and its mistral-common numpy <2.4 on Python

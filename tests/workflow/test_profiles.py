@@ -17,11 +17,10 @@ from pathlib import Path
 
 import pytest
 import yaml
-from test_paper_config import OFFICIAL_LAYOUT_DIRS, OFFICIAL_LAYOUT_FILES
+from paper_layout import OFFICIAL_LAYOUT_DIRS, OFFICIAL_LAYOUT_FILES
+from readme_commands import BLOCKS, INSTALLS, RUNS, SETUP
 
-REPO = Path(__file__).resolve().parents[1]
-README = REPO / "README.md"
-SECTION = "## Run on GPUs / on SLURM"
+REPO = Path(__file__).resolve().parents[2]
 PAPER = yaml.safe_load((REPO / "config/paper.yaml").read_text())
 # What the README asks a user to write over the SLURM profile's <...> values.
 SITE = {"<account>": "balsa-account", "<partition>": "cpu-queue", "<gpu-partition>": "gpu-queue"}
@@ -57,27 +56,6 @@ LOCAL_RULES = (
 # config/paper.yaml's target sets by backend: vLLM's take tensor_parallel_size GPUs, the others none.
 VLLM_SETS = ("positive", "negative", "combined", "questions")
 GPU_FREE_SETS = ("rule_based", "external_positive", "external_negative")
-
-
-def readme_blocks() -> list[list[str]]:
-    """The shell blocks of the README section, one command a line (continuations joined, comments
-    dropped)."""
-    text = README.read_text()
-    assert SECTION + "\n" in text, f"README.md has no section {SECTION!r}"
-    section = text.split(SECTION + "\n", 1)[1].split("\n## ", 1)[0]
-    blocks = []
-    for block in re.findall(r"```bash\n(.*?)```", section, re.DOTALL):
-        lines = block.replace("\\\n", " ").splitlines()
-        blocks.append([" ".join(line.split()) for line in lines if line.strip() and not line.lstrip().startswith("#")])
-    return blocks
-
-
-BLOCKS = readme_blocks()
-# The GPU install (a block with `pip install`: tests/test_envs.py runs it in order), the SLURM
-# profile's setup, and the snakemake runs.
-INSTALLS = [block for block in BLOCKS if any(line.startswith("pip install ") for line in block)]
-SETUP = [line for block in BLOCKS for line in block if line.split()[0] in ("mkdir", "cp")]
-RUNS = [line for block in BLOCKS for line in block if line.startswith("snakemake ")]
 
 
 def test_every_command_of_the_section_is_run_by_a_test():
