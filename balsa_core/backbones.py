@@ -112,6 +112,21 @@ def prepare_model(role: str, source: str, manifest_path: Path) -> ModelManifest:
     return manifest
 
 
+def reuse_or_prepare_model(role: str, source: str, models_dir: Path, own_manifest: str) -> str:
+    """The loadable path of ``source`` for a script run beside the pipeline.
+
+    The pipeline's ``models_dir/<role>.json`` is reused when it records ``source`` and its path
+    is still there (``make demo`` prepares the bundled models once); otherwise ``source`` is
+    prepared now under ``models_dir/<own_manifest>``, leaving the pipeline's manifest alone.
+    """
+    pipeline_manifest = models_dir / f"{role}.json"
+    if pipeline_manifest.exists():
+        prepared = ModelManifest.read(pipeline_manifest)
+        if prepared.source == source and Path(prepared.path).exists():
+            return prepared.path
+    return prepare_model(role, source, models_dir / own_manifest).path
+
+
 def inference_device() -> torch.device:
     """The first GPU when there is one (a job sees the GPUs its scheduler gave it), else the CPU."""
     return torch.device("cuda") if torch.cuda.is_available() else torch.device("cpu")

@@ -1,9 +1,10 @@
 """Benchmark: the Whisper feature cache against a naive one-clip-at-a-time encoder loop, on CPU.
 
-With the bundled Whisper tiny.en encoder (converted once by ``prepare_model`` if
-``<models-dir>/encoder.json`` is missing) and --clips clips of 3 s demo-corpus audio (the WAVs
-of data/demo/{esc50,audiocaps}/audio when there are enough, else a freshly generated demo
-corpus in a temporary directory), it times three ways of getting the encoder's hidden states:
+With the bundled Whisper tiny.en encoder (the pipeline's ``<models-dir>/encoder.json`` when it
+records that encoder, else converted once by ``reuse_or_prepare_model``) and --clips clips of
+3 s demo-corpus audio (the WAVs of data/demo/{esc50,audiocaps}/audio when there are enough,
+else a freshly generated demo corpus in a temporary directory), it times three ways of getting
+the encoder's hidden states:
 
 * naive loop: one clip at a time, all hidden states in float32, padded to the 30 s window
   (1500 frames), kept as they are (bytes = numel * 4 of every hidden state, computed);
@@ -43,7 +44,7 @@ import torch
 from balsa_core.adapter import AdapterConfig, QFormerAdapter
 from balsa_core.audio import load_audio
 from balsa_core.audio_llm import pad_features
-from balsa_core.backbones import ModelManifest, load_encoder, prepare_model
+from balsa_core.backbones import load_encoder, reuse_or_prepare_model
 from balsa_core.demo.corpus import DemoCorpusConfig, generate_demo_corpus
 from balsa_core.features import MAX_FRAMES, SAMPLE_RATE, FeatureStore, cache_features, frames_for
 
@@ -76,14 +77,6 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: all cores)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the random adapter")
     return parser.parse_args()
-
-
-def encoder_path(models_dir: Path) -> str:
-    manifest = models_dir / "encoder.json"
-    if not manifest.exists():
-        print(f"converting {SOURCE} (once) into models/bundled ...")
-        prepare_model("encoder", SOURCE, manifest)
-    return ModelManifest.read(manifest).path
 
 
 def audio_clips(count: int, scratch: Path) -> pd.DataFrame:
@@ -191,7 +184,7 @@ def main() -> None:
     args = parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
-    path = encoder_path(args.models_dir)
+    path = reuse_or_prepare_model("encoder", SOURCE, args.models_dir, "bench-encoder.json")
     encoder, feature_extractor = load_encoder(path)
     with tempfile.TemporaryDirectory(prefix="bench-features-") as scratch:
         scratch = Path(scratch)

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from balsa_core.backbones import ModelManifest, prepare_model
+from balsa_core.backbones import reuse_or_prepare_model
 from balsa_core.demo.corpus import EVENT_CLASSES, caption_for
 from balsa_core.generation.backend import Completion, SamplingSettings
 from balsa_core.generation.transformers_backend import TransformersBackend
@@ -73,18 +73,6 @@ def user_messages(count: int) -> list[str]:
     ]
 
 
-def model_path(models_dir: Path) -> str:
-    """The converted bundled checkpoint, converting it only when no earlier run left one."""
-    manifest_path = models_dir / "llm.json"
-    if manifest_path.exists():
-        manifest = ModelManifest.read(manifest_path)
-        if manifest.source == SOURCE and Path(manifest.path).is_dir():
-            return manifest.path
-        # The pipeline's manifest names another backbone; keep it and record ours beside it.
-        manifest_path = models_dir / "bench-llm.json"
-    return prepare_model("llm", SOURCE, manifest_path).path
-
-
 def timed(
     backend: TransformersBackend, messages: list[str], settings: SamplingSettings
 ) -> tuple[float, list[Completion]]:
@@ -108,7 +96,7 @@ def main() -> None:
     torch.set_num_threads(args.threads or cpu_count)
 
     started = time.perf_counter()
-    path = model_path(args.models_dir)
+    path = reuse_or_prepare_model("llm", SOURCE, args.models_dir, "bench-llm.json")
     # One backend for both modes: batch_size is read on every generate() call, so changing it
     # between runs switches the mode without loading the weights twice.
     backend = TransformersBackend(path, batch_size=args.batch_size)

@@ -41,7 +41,7 @@ from torch.utils.flop_counter import FlopCounterMode
 from balsa_core.adapter import AdapterConfig, QFormerAdapter
 from balsa_core.audio import load_audio
 from balsa_core.audio_llm import IGNORE_INDEX, AudioLLM, Example, shared_prefix_length
-from balsa_core.backbones import ModelManifest, load_encoder, load_llm, prepare_model
+from balsa_core.backbones import load_encoder, load_llm, reuse_or_prepare_model
 from balsa_core.demo.corpus import DemoCorpusConfig, generate_demo_corpus
 from balsa_core.features import encode_waveforms
 from balsa_core.prompts import PromptTemplate
@@ -67,14 +67,6 @@ def matmul_peak_flops(size: int = 2048, repeats: int = 10) -> float:
     for _ in range(repeats):
         torch.mm(a, b)
     return 2 * size**3 * repeats / (time.perf_counter() - started)
-
-
-def model_path(role: str, source: str, models_dir: Path) -> str:
-    manifest = models_dir / f"{role}.json"
-    if not manifest.exists() or ModelManifest.read(manifest).source != source:
-        manifest = models_dir / f"bench-{role}.json"
-        prepare_model(role, source, manifest)
-    return ModelManifest.read(manifest).path
 
 
 def todays_loss(model: AudioLLM, batch: Batch, exact_cross_entropy: bool = False) -> torch.Tensor:
@@ -189,8 +181,12 @@ def demo_features(encoder, feature_extractor, count: int) -> list[torch.Tensor]:
 
 def build(args: argparse.Namespace) -> tuple[AudioLLM, AudioLLM, list[Example]]:
     """Today's and the new model (one frozen LLM, equal adapters) and the examples."""
-    llm, tokenizer = load_llm(model_path("llm", "bundled:smollm2-135m-instruct", args.models_dir))
-    encoder, feature_extractor = load_encoder(model_path("encoder", "bundled:whisper-tiny.en", args.models_dir))
+    llm, tokenizer = load_llm(
+        reuse_or_prepare_model("llm", "bundled:smollm2-135m-instruct", args.models_dir, "bench-llm.json")
+    )
+    encoder, feature_extractor = load_encoder(
+        reuse_or_prepare_model("encoder", "bundled:whisper-tiny.en", args.models_dir, "bench-encoder.json")
+    )
     examples = [
         Example([clip], INSTRUCTIONS[(index // 2) % 2], TARGETS[index % len(TARGETS)])
         for index, clip in enumerate(demo_features(encoder, feature_extractor, args.examples))

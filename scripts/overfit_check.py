@@ -35,7 +35,7 @@ from torch import nn
 
 from balsa_core.audio import load_audio
 from balsa_core.audio_llm import AudioLLM
-from balsa_core.backbones import ModelManifest, load_encoder, load_llm, prepare_model
+from balsa_core.backbones import load_encoder, load_llm, reuse_or_prepare_model
 from balsa_core.demo.corpus import DemoCorpusConfig, generate_demo_corpus
 from balsa_core.features import encode_waveforms
 from balsa_core.overfit import overfit
@@ -45,15 +45,6 @@ from balsa_core.stages.train import adapter_config_for, initial_adapter
 
 LAYERS = [2, 3, 4]
 ADAPTER = AdapterSettings(num_queries=16, num_layers=2, num_heads=8, ffn_ratio=4, dropout=0.1)
-
-
-def model_path(role: str, source: str, models_dir: Path) -> str:
-    """The prepared bundled model (``make demo`` prepares both), else prepared now beside it."""
-    manifest = models_dir / f"{role}.json"
-    if not manifest.exists() or ModelManifest.read(manifest).source != source:
-        manifest = models_dir / f"check-{role}.json"
-        prepare_model(role, source, manifest)
-    return ModelManifest.read(manifest).path
 
 
 def single_event_clips(corpus_dir: Path, classes: int, per_class: int) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -95,8 +86,12 @@ def main() -> int:
     logging.basicConfig(level=logging.WARNING)
     torch.set_num_threads(args.threads)
 
-    llm, tokenizer = load_llm(model_path("llm", "bundled:smollm2-135m-instruct", args.models_dir))
-    encoder, feature_extractor = load_encoder(model_path("encoder", "bundled:whisper-tiny.en", args.models_dir))
+    llm, tokenizer = load_llm(
+        reuse_or_prepare_model("llm", "bundled:smollm2-135m-instruct", args.models_dir, "check-llm.json")
+    )
+    encoder, feature_extractor = load_encoder(
+        reuse_or_prepare_model("encoder", "bundled:whisper-tiny.en", args.models_dir, "check-encoder.json")
+    )
     with tempfile.TemporaryDirectory() as corpus_dir:
         generate_demo_corpus(DemoCorpusConfig(), Path(corpus_dir))
         train, test = single_event_clips(Path(corpus_dir), args.classes, args.clips_per_class)
