@@ -2,11 +2,10 @@ import pandas as pd
 import pytest
 import torch
 
-from balsa_core.adapter import AdapterConfig, QFormerAdapter
-from balsa_core.audio_llm import AudioLLM, Example
+from balsa_core.audio_llm import Example
 from balsa_core.monitor import norm_ratio, output_spread, probe_stats, validation_loss
-from balsa_core.prompts import PromptTemplate
 from balsa_core.training import probe_clip_ids, split_validation
+from tiny_models import tiny_audio_llm
 
 
 def test_spread_is_zero_for_identical_outputs_and_scale_free():
@@ -33,17 +32,13 @@ def test_norm_ratio_by_hand():
 
 
 @pytest.fixture
-def tiny_audio_llm(tiny_llm):
-    llm, tokenizer = tiny_llm
+def audio_llm(tiny_llm):
     torch.manual_seed(0)
-    config = AdapterConfig(
-        encoder_dim=32, llm_dim=llm.config.hidden_size, num_encoder_layers=2, num_queries=4, num_heads=4
-    )
-    return AudioLLM(llm, tokenizer, QFormerAdapter(config), PromptTemplate())
+    return tiny_audio_llm(*tiny_llm)
 
 
-def test_probe_and_validation_leave_the_mode_and_the_random_state_alone(tiny_audio_llm):
-    model = tiny_audio_llm.train()
+def test_probe_and_validation_leave_the_mode_and_the_random_state_alone(audio_llm):
+    model = audio_llm.train()
     probe = [torch.randn(2, 5 + i, 32) for i in range(3)]
     examples = [Example(features=[clip], instruction="Replay the audio.", target="rain") for clip in probe]
     state = torch.get_rng_state()

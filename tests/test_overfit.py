@@ -1,10 +1,8 @@
 import pandas as pd
 import torch
 
-from balsa_core.adapter import AdapterConfig, QFormerAdapter
-from balsa_core.audio_llm import AudioLLM
 from balsa_core.overfit import OverfitResult, overfit
-from balsa_core.prompts import PromptTemplate
+from tiny_models import tiny_audio_llm
 
 
 def test_the_chain_memorises_a_handful_of_clips(tiny_llm):
@@ -16,16 +14,7 @@ def test_the_chain_memorises_a_handful_of_clips(tiny_llm):
     features = {f"clip{i}": prototypes[i % 2] + 0.1 * torch.randn(2, 8, 32) for i in range(4)}
     targets = {f"clip{i}": ("rain", "siren")[i % 2] for i in range(4)}
     embedding_rms = float(llm.get_input_embeddings().weight.detach().pow(2).mean().sqrt())
-    config = AdapterConfig(
-        encoder_dim=32,
-        llm_dim=llm.config.hidden_size,
-        num_encoder_layers=2,
-        num_queries=4,
-        num_heads=4,
-        dropout=0.0,
-        output_rms=embedding_rms,
-    )
-    model = AudioLLM(llm, tokenizer, QFormerAdapter(config), PromptTemplate())
+    model = tiny_audio_llm(llm, tokenizer, dropout=0.0, output_rms=embedding_rms)
     result = overfit(model, features, targets, "Describe the audio.", steps=120, learning_rate=1e-2, target_loss=2.0)
     assert result.losses[-1] < result.losses[0] - 4.0
     assert result.steps_to_target is not None

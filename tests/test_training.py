@@ -2,10 +2,8 @@ import pandas as pd
 import pytest
 import torch
 
-from balsa_core.adapter import AdapterConfig, QFormerAdapter
-from balsa_core.audio_llm import AudioLLM
-from balsa_core.prompts import PromptTemplate
 from balsa_core.training import LOG_COLUMNS, TrainingConfig, learning_rate_at, select_training_targets, train_adapter
+from tiny_models import replay_training_set, tiny_audio_llm
 
 
 def test_warmup_then_cosine():
@@ -49,25 +47,20 @@ class DictStore(dict):
     get = dict.__getitem__
 
 
+def clip_features(clips: int) -> DictStore:
+    """Random fp16 features of ``clips`` clips, each a frame longer than the one before."""
+    return DictStore({f"clip{i}": torch.randn(2, 6 + i, 32).half() for i in range(clips)})
+
+
 def test_training_fits_a_small_set(tiny_llm):
-    llm, tokenizer = tiny_llm
     torch.manual_seed(0)
-    features = {f"clip{i}": torch.randn(2, 6 + i, 32).half() for i in range(4)}
-    training_set = pd.DataFrame(
-        {
-            "clip_ids": [[clip] for clip in features],
-            "instruction": ["Replay the audio."] * 4,
-            "target": ["a siren wails", "rain falls", "a dog barks", "birds chirp"],
-        }
-    )
-    config = AdapterConfig(
-        encoder_dim=32, llm_dim=llm.config.hidden_size, num_encoder_layers=2, num_queries=4, num_heads=4, dropout=0.0
-    )
-    model = AudioLLM(llm, tokenizer, QFormerAdapter(config), PromptTemplate())
+    features = clip_features(4)
+    training_set = replay_training_set(features, ["a siren wails", "rain falls", "a dog barks", "birds chirp"])
+    model = tiny_audio_llm(*tiny_llm, dropout=0.0)
     history = train_adapter(
         model,
         training_set,
-        DictStore(features),
+        features,
         TrainingConfig(epochs=40, learning_rate=3e-3, micro_batch_size=2, global_batch_size=4, warmup_steps=2),
     )
     assert len(history) == 40
@@ -77,24 +70,16 @@ def test_training_fits_a_small_set(tiny_llm):
 
 
 def test_the_log_has_validation_loss_and_collapse_monitor_when_due(tiny_llm):
-    llm, tokenizer = tiny_llm
     torch.manual_seed(0)
-    features = {f"clip{i}": torch.randn(2, 6 + i, 32).half() for i in range(6)}
-    table = pd.DataFrame(
-        {
-            "clip_ids": [[clip] for clip in features],
-            "instruction": ["Replay the audio."] * 6,
-            "target": ["a siren wails", "rain falls", "a dog barks", "birds chirp", "an engine", "a bell"],
-        }
+    features = clip_features(6)
+    table = replay_training_set(
+        features, ["a siren wails", "rain falls", "a dog barks", "birds chirp", "an engine", "a bell"]
     )
-    config = AdapterConfig(
-        encoder_dim=32, llm_dim=llm.config.hidden_size, num_encoder_layers=2, num_queries=4, num_heads=4
-    )
-    model = AudioLLM(llm, tokenizer, QFormerAdapter(config), PromptTemplate())
+    model = tiny_audio_llm(*tiny_llm)
     history = train_adapter(
         model,
         table.iloc[:4],
-        DictStore(features),
+        features,
         TrainingConfig(epochs=5, micro_batch_size=2, global_batch_size=4, warmup_steps=1, eval_every=2, probe_clips=3),
         validation_set=table.iloc[4:],
     )

@@ -1,19 +1,28 @@
-"""Tiny randomly initialised backbones, built locally, so the whole DAG runs in seconds."""
+"""Tiny randomly initialised backbones, built locally, so the whole DAG runs in seconds; and the
+small adapter and training set the unit tests put on the tiny LLM."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
+import pandas as pd
 import torch
 from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
 from transformers import (
     LlamaConfig,
     LlamaForCausalLM,
+    PreTrainedModel,
+    PreTrainedTokenizerBase,
     PreTrainedTokenizerFast,
     WhisperConfig,
     WhisperFeatureExtractor,
     WhisperModel,
 )
+
+from balsa_core.adapter import AdapterConfig, QFormerAdapter
+from balsa_core.audio_llm import AudioLLM
+from balsa_core.prompts import PromptTemplate
 
 CHATML_TEMPLATE = (
     "{% for message in messages %}<|im_start|>{{ message['role'] }}\n{{ message['content'] }}<|im_end|>\n"
@@ -88,3 +97,29 @@ def build_tiny_whisper(out_dir: Path, seed: int = 0) -> Path:
     WhisperModel(config).save_pretrained(out_dir)
     WhisperFeatureExtractor(feature_size=80).save_pretrained(out_dir)
     return out_dir
+
+
+def tiny_audio_llm(llm: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, **adapter_settings: float) -> AudioLLM:
+    """The tiny LLM behind a small adapter (four queries, four heads) over two layers of 32-dim
+    features; ``adapter_settings`` (dropout, output_rms) replace the adapter's defaults."""
+    config = AdapterConfig(
+        encoder_dim=32,
+        llm_dim=llm.config.hidden_size,
+        num_encoder_layers=2,
+        num_queries=4,
+        num_heads=4,
+        **adapter_settings,
+    )
+    return AudioLLM(llm, tokenizer, QFormerAdapter(config), PromptTemplate())
+
+
+def replay_training_set(clip_ids: Iterable[str], targets: Iterable[str]) -> pd.DataFrame:
+    """One single-audio training example per clip, in order: "Replay the audio." and its target."""
+    clip_ids = list(clip_ids)
+    return pd.DataFrame(
+        {
+            "clip_ids": [[clip] for clip in clip_ids],
+            "instruction": ["Replay the audio."] * len(clip_ids),
+            "target": list(targets),
+        }
+    )

@@ -12,17 +12,14 @@ import argparse
 import time
 from pathlib import Path
 
-import pandas as pd
 import torch
 import torch.distributed as dist
 from safetensors.torch import save_file
 
-from balsa_core.adapter import AdapterConfig, QFormerAdapter
-from balsa_core.audio_llm import AudioLLM
 from balsa_core.backbones import load_llm
 from balsa_core.logs import setup_logging
-from balsa_core.prompts import PromptTemplate
 from balsa_core.training import TrainingConfig, World, train_adapter
+from tiny_models import replay_training_set, tiny_audio_llm
 
 CLIPS = 12
 TARGETS = ["a siren wails", "rain falls on a roof", "a dog barks twice", "birds chirp", "an engine hums", "a bell"]
@@ -58,23 +55,9 @@ def main() -> None:
     llm, tokenizer = load_llm(str(args.llm))
     data = torch.Generator().manual_seed(0)
     features = {f"clip{i}": torch.randn(2, 5 + i % 4, 32, generator=data).half() for i in range(CLIPS)}
-    training_set = pd.DataFrame(
-        {
-            "clip_ids": [[clip] for clip in features],
-            "instruction": ["Replay the audio."] * CLIPS,
-            "target": [TARGETS[i % len(TARGETS)] for i in range(CLIPS)],
-        }
-    )
+    training_set = replay_training_set(features, [TARGETS[i % len(TARGETS)] for i in range(CLIPS)])
     torch.manual_seed(0)
-    adapter_config = AdapterConfig(
-        encoder_dim=32,
-        llm_dim=llm.config.hidden_size,
-        num_encoder_layers=2,
-        num_queries=4,
-        num_heads=4,
-        dropout=args.dropout,
-    )
-    model = AudioLLM(llm, tokenizer, QFormerAdapter(adapter_config), PromptTemplate())
+    model = tiny_audio_llm(llm, tokenizer, dropout=args.dropout)
     config = TrainingConfig(
         epochs=args.epochs,
         learning_rate=3e-3,
