@@ -202,40 +202,28 @@ def _ffn(x: torch.Tensor, v: dict[str, np.ndarray], layer: str) -> torch.Tensor:
     return x + _linear(F.gelu(_linear(hidden, v, f"{layer}/ffn/linear_0")), v, f"{layer}/ffn/linear_1")
 
 
+def _conv_gelu(x: torch.Tensor, v: dict[str, np.ndarray], name: str, stride: int) -> torch.Tensor:
+    weight, bias = torch.from_numpy(v[f"{name}/weight"]), torch.from_numpy(v[f"{name}/bias"])
+    return F.gelu(F.conv1d(x, weight, bias, stride=stride, padding=1))
+
+
+def _self_attention(x: torch.Tensor, v: dict[str, np.ndarray], layer: str, causal: bool) -> torch.Tensor:
+    hidden = _layer_norm(x, v, f"{layer}/self_attention/layer_norm")
+    q, k, value = _linear(hidden, v, f"{layer}/self_attention/linear_0").split(D_MODEL, -1)
+    return x + _linear(_attention(q, k, value, causal=causal), v, f"{layer}/self_attention/linear_1")
+
+
 def reference_forward(v: dict[str, np.ndarray], features: torch.Tensor, tokens: list[int]) -> tuple[torch.Tensor, ...]:
     """Whisper computed straight from the CTranslate2 arrays, as CTranslate2 defines it."""
-    conv = F.gelu(
-        F.conv1d(
-            features,
-            torch.from_numpy(v["encoder/conv1/weight"]),
-            torch.from_numpy(v["encoder/conv1/bias"]),
-            padding=1,
-        )
-    )
-    conv = F.gelu(
-        F.conv1d(
-            conv,
-            torch.from_numpy(v["encoder/conv2/weight"]),
-            torch.from_numpy(v["encoder/conv2/bias"]),
-            stride=2,
-            padding=1,
-        )
-    )
+    conv = _conv_gelu(_conv_gelu(features, v, "encoder/conv1", stride=1), v, "encoder/conv2", stride=2)
     x = conv[0].T + torch.from_numpy(v["encoder/position_encodings/encodings"])
-    layer = "encoder/layer_0"
-    q, k, value = _linear(
-        _layer_norm(x, v, f"{layer}/self_attention/layer_norm"), v, f"{layer}/self_attention/linear_0"
-    ).split(D_MODEL, -1)
-    x = x + _linear(_attention(q, k, value, causal=False), v, f"{layer}/self_attention/linear_1")
-    encoded = _layer_norm(_ffn(x, v, layer), v, "encoder/layer_norm")
+    x = _self_attention(x, v, "encoder/layer_0", causal=False)
+    encoded = _layer_norm(_ffn(x, v, "encoder/layer_0"), v, "encoder/layer_norm")
 
     embeddings = torch.from_numpy(v["decoder/embeddings/weight"])
     y = embeddings[tokens] + torch.from_numpy(v["decoder/position_encodings/encodings"][: len(tokens)])
     layer = "decoder/layer_0"
-    q, k, value = _linear(
-        _layer_norm(y, v, f"{layer}/self_attention/layer_norm"), v, f"{layer}/self_attention/linear_0"
-    ).split(D_MODEL, -1)
-    y = y + _linear(_attention(q, k, value, causal=True), v, f"{layer}/self_attention/linear_1")
+    y = _self_attention(y, v, layer, causal=True)
     q = _linear(_layer_norm(y, v, f"{layer}/attention/layer_norm"), v, f"{layer}/attention/linear_0")
     k, value = _linear(encoded, v, f"{layer}/attention/linear_1").split(D_MODEL, -1)
     y = y + _linear(_attention(q, k, value, causal=False), v, f"{layer}/attention/linear_2")
