@@ -49,108 +49,60 @@ def with_settings(settings: dict[str, object]) -> dict:
     return config
 
 
-# One mistake each: the settings it changes in the default config, and what the refusal says.
-MISTAKES = [
-    pytest.param({"training.learning_rat": 1e-4}, r"unknown key 'training\.learning_rat'", id="unknown-key"),
-    pytest.param({"evalution": {}}, r"unknown key 'evalution'", id="unknown-top-level-key"),
-    pytest.param({"training.epochs": "two"}, r"'training\.epochs' must be of type integer, got 'two'", id="wrong-type"),
-    pytest.param(
-        {"training.micro_batch_size": 6, "training.global_batch_size": 16},
-        "multiple of training.micro_batch_size",
-        id="global-batch-not-a-multiple-of-micro-batch",
-    ),
-    pytest.param({"models.llm": "bundled:gpt-5"}, r"models\.llm: unknown bundled model", id="unknown-bundled-model"),
-    # Target sets.
-    pytest.param(
-        {"targets.extra": {"source": "questions"}},
-        r"targets\.extra: a questions set needs 'questions'",
-        id="questions-set-without-questions",
-    ),
-    pytest.param(
-        {"targets.extra": {"source": "questions", "questions": "no/such.csv"}},
-        r"targets\.extra\.questions: file not found",
-        id="questions-file-missing",
-    ),
-    pytest.param(
-        {"targets.extra": {"prompt": "Replay.", "backend": "gemini"}},
-        r"targets\.extra\.backend: 'gemini' is not an entry",
-        id="unknown-backend",
-    ),
-    pytest.param(
-        {"targets.extra": {"source": "ground_truth", "prompt": "Describe.", "audios": 2}},
-        "ground-truth targets exist for single",
-        id="ground-truth-pairs",
-    ),
-    pytest.param(
-        {"targets.extra": {"source": "backbone"}},
-        r"targets\.extra: a backbone set needs 'prompt'",
-        id="backbone-set-without-prompt",
-    ),
-    pytest.param(
-        {"targets.extra": {"prompt": "Replay.", "audios": 3}},
-        r"'targets\.extra\.audios': 3 is not one of \[1, 2\]",
-        id="three-audios",
-    ),
-    # Variants and their curriculum.
-    pytest.param(
+# Mistakes outside the families below, one each: the settings changed, and what the refusal says.
+MISTAKES = {
+    "unknown-key": ({"training.learning_rat": 1e-4}, r"unknown key 'training\.learning_rat'"),
+    "unknown-top-level-key": ({"evalution": {}}, r"unknown key 'evalution'"),
+    "wrong-type": ({"training.epochs": "two"}, r"'training\.epochs' must be of type integer, got 'two'"),
+    "variant-draws-an-undefined-set": (
         {"variants.openaqa": {"open_aqa": 2}},
         r"variants\.openaqa\.open_aqa: no target set of that name",
-        id="variant-draws-an-undefined-set",
     ),
-    pytest.param(
-        {"variants.ma": {"init_from": "nowhere", "difference": 1}},
-        r"variants\.ma\.init_from: no variant named 'nowhere'",
-        id="init-from-an-undefined-variant",
+    "unknown-bundled-model": ({"models.llm": "bundled:gpt-5"}, r"models\.llm: unknown bundled model"),
+    "global-batch-not-a-multiple-of-micro-batch": (
+        {"training.micro_batch_size": 6, "training.global_batch_size": 16},
+        "multiple of training.micro_batch_size",
     ),
-    pytest.param(
-        {"variants.a": {"init_from": "b", "positive": 1}, "variants.b": {"init_from": "a", "positive": 1}},
-        "loops back",
-        id="curriculum-loop",
-    ),
-    pytest.param(
-        {"variants.ma": {"init_from": "positive_only"}},
-        r"variants\.ma: names no target set",
-        id="stage-two-draws-nothing",
-    ),
-    # Evaluation benchmarks.
-    pytest.param(
-        {"evaluation.benchmarks.nonspeech7k": {"files": ["no/such/metadata.csv"], "audio_dir": "no/such/test"}},
-        r"evaluation\.benchmarks\.nonspeech7k\.files: not found: no/such/metadata\.csv",
-        id="benchmark-file-missing",
-    ),
-    pytest.param(
-        {
-            "evaluation.benchmarks.cochlscene": {
-                "files": ["tests"],
-                "audio_dir": "tests",
-                "options": {"clips_per_class": 5},
-            }
-        },
-        r"evaluation\.benchmarks\.cochlscene\.options: unknown option\(s\) \['clips_per_class'\]",
-        id="unknown-benchmark-option",
-    ),
-    pytest.param(
-        {"evaluation.benchmarks.edansa": {"files": ["tests"]}},
-        r"'evaluation\.benchmarks\.edansa' is missing 'audio_dir'|audio_dir",
-        id="benchmark-without-audio-dir",
-    ),
-    pytest.param(
-        {"evaluation.benchmarks.vggsound": {"files": ["tests"], "audio_dir": "tests"}},
-        r"unknown key 'evaluation\.benchmarks\.vggsound'",
-        id="unknown-benchmark",
-    ),
-    pytest.param(
+    "demo-benchmark-file-the-demo-does-not-write": (
         {"evaluation.benchmarks.mmau.files": ["data/demo/benchmarks/mmau/mmau-test.json"]},
         r"benchmarks\.mmau\.files: the demo writes no data/demo/benchmarks/mmau/",
-        id="demo-benchmark-file-the-demo-does-not-write",
     ),
-]
+}
 
 
-@pytest.mark.parametrize(("settings", "message"), MISTAKES)
-def test_a_mistake_is_refused_and_named(settings, message):
+@pytest.mark.parametrize(("settings", "message"), MISTAKES.values(), ids=MISTAKES.keys())
+def test_a_mistake_is_named(settings, message):
     with pytest.raises(ConfigError, match=message):
         validate_config(with_settings(settings), base_dir=REPO)
+
+
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        ({"source": "questions"}, r"targets\.extra: a questions set needs 'questions'"),
+        ({"source": "questions", "questions": "no/such.csv"}, r"targets\.extra\.questions: file not found"),
+        ({"prompt": "Replay.", "backend": "gemini"}, r"targets\.extra\.backend: 'gemini' is not an entry"),
+        ({"source": "ground_truth", "prompt": "Describe.", "audios": 2}, "ground-truth targets exist for single"),
+        ({"source": "backbone"}, r"targets\.extra: a backbone set needs 'prompt'"),
+        ({"prompt": "Replay.", "audios": 3}, r"'targets\.extra\.audios': 3 is not one of \[1, 2\]"),
+    ],
+)
+def test_target_set_problems_are_named(entry, message):
+    with pytest.raises(ConfigError, match=message):
+        validate_config(with_settings({"targets.extra": entry}), base_dir=REPO)
+
+
+@pytest.mark.parametrize(
+    ("variants", "message"),
+    [
+        ({"ma": {"init_from": "nowhere", "difference": 1}}, r"variants\.ma\.init_from: no variant named 'nowhere'"),
+        ({"a": {"init_from": "b", "positive": 1}, "b": {"init_from": "a", "positive": 1}}, "loops back"),
+        ({"ma": {"init_from": "positive_only"}}, r"variants\.ma: names no target set"),
+    ],
+)
+def test_curriculum_problems_are_named(variants, message):
+    with pytest.raises(ConfigError, match=message):
+        validate_config(with_settings({f"variants.{name}": entry for name, entry in variants.items()}), base_dir=REPO)
 
 
 def test_missing_corpus_directory_is_named(tmp_path):
@@ -214,6 +166,28 @@ def test_generation_params_hold_only_what_a_set_depends_on():
 def test_load_config_missing_file(tmp_path):
     with pytest.raises(ConfigError, match="config file not found"):
         load_config(tmp_path / "nope.yaml")
+
+
+@pytest.mark.parametrize(
+    ("evaluation", "entry", "message"),
+    [
+        (
+            "nonspeech7k",
+            {"files": ["no/such/metadata.csv"], "audio_dir": "no/such/test"},
+            r"evaluation\.benchmarks\.nonspeech7k\.files: not found: no/such/metadata\.csv",
+        ),
+        (
+            "cochlscene",
+            {"files": ["tests"], "audio_dir": "tests", "options": {"clips_per_class": 5}},
+            r"evaluation\.benchmarks\.cochlscene\.options: unknown option\(s\) \['clips_per_class'\]",
+        ),
+        ("edansa", {"files": ["tests"]}, r"'evaluation\.benchmarks\.edansa' is missing 'audio_dir'|audio_dir"),
+        ("vggsound", {"files": ["tests"], "audio_dir": "tests"}, r"unknown key 'evaluation\.benchmarks\.vggsound'"),
+    ],
+)
+def test_benchmark_problems_are_named(evaluation, entry, message):
+    with pytest.raises(ConfigError, match=message):
+        validate_config(with_settings({f"evaluation.benchmarks.{evaluation}": entry}), base_dir=REPO)
 
 
 def test_evaluations_run_and_left_out_follow_the_benchmarks_configured():
