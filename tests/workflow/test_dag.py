@@ -9,13 +9,7 @@ import matplotlib.image
 import pandas as pd
 import pytest
 from report_screenshot import find_chromium, screenshot
-from workflow_run import (
-    adapters,
-    generated_targets,
-    planned_after,
-    planned_jobs,
-    snakemake,
-)
+from workflow_run import adapters, generated_targets, planned_after, planned_jobs, snakemake
 
 from balsa_core.config import load_config, trained_samples_per_seed, variant_mix
 from balsa_core.evaluation.registry import table_columns

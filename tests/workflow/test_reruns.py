@@ -4,12 +4,7 @@ from __future__ import annotations
 
 import pytest
 import yaml
-from workflow_run import (
-    adapters,
-    planned_after,
-    planned_jobs,
-    write_config,
-)
+from workflow_run import adapters, planned_after, planned_jobs, write_config
 
 from balsa_core.config import configured_evaluations
 
