@@ -223,6 +223,7 @@ def train_adapter(
             model.adapter.parameters(), config.max_grad_norm or float("inf")
         ).item()
         optimizer.step()
+        model.adapter.update_center(_summed_across_processes if world.size > 1 else None)
 
         elapsed = time.perf_counter() - started
         done = step + 1
@@ -276,6 +277,11 @@ def _sum_across_processes(parameters, step_loss: torch.Tensor) -> None:
         grad.copy_(flat[offset : offset + grad.numel()].view_as(grad))
         offset += grad.numel()
     step_loss.copy_(flat[-1])
+
+
+def _summed_across_processes(tensor: torch.Tensor) -> torch.Tensor:
+    dist.all_reduce(tensor, op=dist.ReduceOp.SUM)
+    return tensor
 
 
 # Checkpoints -------------------------------------------------------------------------------

@@ -13,11 +13,12 @@ The same run at a larger size measures what the adapter learns beyond memorising
 part of the adapter makes the difference (docs/adapter_collapse.md):
 
     scripts/overfit_check.py --classes 15 --clips-per-class 4 --batch 16 --steps 120 \
-        --learning-rate 3e-4 --held-out [--ablate input_norm|output_scale|both]
+        --learning-rate 1e-3 --held-out [--ablate centering] [--ablate input_norm] [--ablate output_scale]
 
 trains on every training clip of those classes in batches of 16, logs the held-out clips' loss
 and the collapse monitor every 20 steps, and asks the held-out clips too; ``--ablate`` removes
-the per-layer input LayerNorm and/or the embedding-scale projection initialisation.
+the centring of the pooled features, the per-layer input LayerNorm or the embedding-scale
+projection initialisation.
 """
 
 from __future__ import annotations
@@ -27,12 +28,15 @@ import logging
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
 import torch
 from torch import nn
 
+from balsa_core.adapter import QFormerAdapter
 from balsa_core.audio import load_audio
 from balsa_core.audio_llm import AudioLLM
 from balsa_core.backbones import load_encoder, load_llm, reuse_or_prepare_model
@@ -60,12 +64,19 @@ def single_event_clips(corpus_dir: Path, classes: int, per_class: int) -> tuple[
     return train, meta[meta["fold"] == 5]
 
 
-def ablated(adapter: nn.Module, ablate: str) -> nn.Module:
-    """The adapter without the input LayerNorms and/or with PyTorch's default projection init."""
-    if ablate in ("input_norm", "both"):
+ABLATIONS = ("centering", "input_norm", "output_scale")
+
+
+def ablated(adapter: QFormerAdapter, ablate: Sequence[str]) -> QFormerAdapter:
+    """The adapter without the named parts: the input LayerNorms, the embedding-scale projection
+    initialisation (PyTorch's default instead), the centring of the pooled features."""
+    if "input_norm" in ablate:
         adapter.audio_norms = nn.ModuleList(nn.Identity() for _ in adapter.audio_norms)
-    if ablate in ("output_scale", "both"):
+    if "output_scale" in ablate:
         adapter.projection.reset_parameters()
+    if "centering" in ablate:
+        adapter.center.zero_()
+        adapter.config = replace(adapter.config, center_momentum=0.0)
     return adapter
 
 
@@ -78,7 +89,9 @@ def main() -> int:
     parser.add_argument("--target-loss", type=float, default=0.05)
     parser.add_argument("--batch", type=int, default=None, help="global batch (default: every clip)")
     parser.add_argument("--held-out", action="store_true", help="also ask the held-out clips of the classes")
-    parser.add_argument("--ablate", choices=["none", "input_norm", "output_scale", "both"], default="none")
+    parser.add_argument(
+        "--ablate", choices=ABLATIONS, action="append", default=[], help="remove a part of the adapter (repeatable)"
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=torch.get_num_threads())
     parser.add_argument("--models-dir", type=Path, default=Path("models"))
@@ -105,7 +118,7 @@ def main() -> int:
     held_out = dict(zip(test["filename"], test["tag"]))
 
     adapter_config = adapter_config_for(_Store(features), features, llm, LAYERS, ADAPTER)
-    adapter = ablated(initial_adapter(adapter_config, seed=args.seed), args.ablate)
+    adapter = ablated(initial_adapter(adapter_config, args.seed, _Store(features), targets), args.ablate)
     model = AudioLLM(llm, tokenizer, adapter, PromptTemplate(), max_target_tokens=32)
     started = time.perf_counter()
     result = overfit(
@@ -124,7 +137,7 @@ def main() -> int:
     history = result.history
     print(
         f"{len(targets)} clips of {args.classes} classes, {len(history)} steps of {args.batch or len(targets)} "
-        f"(lr {args.learning_rate:g}, ablated: {args.ablate}) in {seconds:.0f} s"
+        f"(lr {args.learning_rate:g}, ablated: {', '.join(args.ablate) or 'nothing'}) in {seconds:.0f} s"
     )
     print(
         "loss every 5 steps:", " ".join(f"{loss:.3f}" for loss in result.losses[::5]), f"final {result.losses[-1]:.4f}"

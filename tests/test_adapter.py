@@ -62,3 +62,31 @@ def test_outputs_start_at_the_llm_embedding_scale():
     adapter = QFormerAdapter(tiny_config(llm_dim=256, output_rms=0.05)).eval()
     rms = adapter(torch.randn(8, 3, 10, 32)).pow(2).mean().sqrt().item()
     assert rms == pytest.approx(0.05, rel=0.15)
+
+
+def test_initialise_center_starts_the_outputs_centred_at_the_embedding_scale():
+    torch.manual_seed(0)
+    adapter = QFormerAdapter(tiny_config(output_rms=0.05))
+    clips = torch.randn(6, 3, 10, 32) + 3.0  # a large component every clip shares
+    adapter.initialise_center(clips)
+    outputs = adapter.eval()(clips)
+    assert torch.allclose(outputs.mean(dim=0), torch.zeros(4, 48), atol=1e-5)
+    assert outputs.pow(2).mean().sqrt().item() == pytest.approx(0.05, rel=1e-4)
+    assert "center" in adapter.state_dict(), "saved with the weights"
+
+
+def test_moving_the_center_keeps_the_function_and_follows_the_step_mean():
+    torch.manual_seed(0)
+    adapter = QFormerAdapter(tiny_config(center_momentum=0.25))
+    clips = torch.randn(4, 3, 10, 32)
+    before = adapter.eval()(clips)
+    adapter.train()
+    adapter(clips[:1])
+    adapter(clips[1:])  # two micro batches of one optimizer step
+    mean = adapter.eval().pooled(clips).mean(dim=0)
+    adapter.update_center()
+    torch.testing.assert_close(adapter.center, 0.25 * mean, atol=1e-6, rtol=0)
+    torch.testing.assert_close(adapter(clips), before, atol=1e-5, rtol=0)
+    center = adapter.center.clone()
+    adapter.update_center()  # nothing seen since: no move
+    assert torch.equal(adapter.center, center)

@@ -1,6 +1,7 @@
 import pandas as pd
 import torch
 
+from balsa_core.audio_llm import pad_features
 from balsa_core.overfit import OverfitResult, overfit
 from tiny_models import tiny_audio_llm
 
@@ -15,6 +16,7 @@ def test_the_chain_memorises_a_handful_of_clips(tiny_llm):
     targets = {f"clip{i}": ("rain", "siren")[i % 2] for i in range(4)}
     embedding_rms = float(llm.get_input_embeddings().weight.detach().pow(2).mean().sqrt())
     model = tiny_audio_llm(llm, tokenizer, dropout=0.0, output_rms=embedding_rms)
+    model.adapter.initialise_center(*pad_features(list(features.values())))  # as the pipeline starts it
     result = overfit(model, features, targets, "Describe the audio.", steps=120, learning_rate=1e-2, target_loss=2.0)
     assert result.losses[-1] < result.losses[0] - 4.0
     assert result.steps_to_target is not None

@@ -34,7 +34,8 @@ def untrained_adapter(
     store = FeatureStore(features)
     adapter_config = adapter_config_for(store, store, backbone, config.features.layers, config.adapter)
     seed = config.training.seed
-    model = AudioLLM(backbone, tokenizer, initial_adapter(adapter_config, seed), config.prompts)
+    adapter = initial_adapter(adapter_config, seed, store, store)
+    model = AudioLLM(backbone, tokenizer, adapter, config.prompts)
     model.save_adapter(weights.parent, audio_llm_spec(adapter_config, llm_path, encoder, config))
     log.info("untrained adapter (seed %d): %s", seed, adapter_config)
 

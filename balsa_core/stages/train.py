@@ -131,9 +131,9 @@ def train_on_this_process(job: TrainingJob) -> None:
     training_set, validation_set = training.split_validation(
         training.select_training_targets(targets, variant.mix), loop_config.validation_fraction, loop_config.seed
     )
-    training_clips = (clip for clips in training_set["clip_ids"] for clip in clips)
+    training_clips = [clip for clips in training_set["clip_ids"] for clip in clips]
     adapter_config = adapter_config_for(store, training_clips, llm, config.features.layers, config.adapter)
-    adapter = initial_adapter(adapter_config, loop_config.seed)
+    adapter = initial_adapter(adapter_config, loop_config.seed, store, training_clips)
     if job.init_from is not None:
         adapter = _stage_one_adapter(job.init_from.parent, adapter_config)
     model = AudioLLM(llm.to(device), tokenizer, adapter.to(device), config.prompts, loop_config.max_target_tokens)
@@ -185,14 +185,25 @@ def adapter_config_for(
     )
 
 
-def initial_adapter(config: AdapterConfig, seed: int) -> QFormerAdapter:
-    """The adapter before training: the same seed gives the same weights."""
+# Clips whose mean pooled features the adapter is first centred on (enough for a stable mean).
+CENTER_CLIPS = 64
+
+
+def initial_adapter(config: AdapterConfig, seed: int, store: FeatureStore, clip_ids: Iterable[str]) -> QFormerAdapter:
+    """The adapter before training, centred on the first ``CENTER_CLIPS`` distinct clips of
+    ``clip_ids`` with cached features: the same seed and clips give the same weights."""
     import torch
 
     from balsa_core.adapter import QFormerAdapter
+    from balsa_core.audio_llm import pad_features
 
     torch.manual_seed(seed)
-    return QFormerAdapter(config)
+    adapter = QFormerAdapter(config)
+    centred_on = list(dict.fromkeys(clip for clip in clip_ids if clip in store))[:CENTER_CLIPS]
+    if not centred_on:
+        raise ValueError("no clip has cached features to centre the adapter on")
+    adapter.initialise_center(*pad_features([store.get(clip) for clip in centred_on]))
+    return adapter
 
 
 def audio_llm_spec(

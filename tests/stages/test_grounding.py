@@ -18,6 +18,7 @@ from balsa_core.audio_llm import ADAPTER_CONFIG, ADAPTER_WEIGHTS, load_adapter
 from balsa_core.backbones import ModelManifest
 from balsa_core.cli import main
 from balsa_core.evaluation.grounding import TABLE_COLUMNS
+from balsa_core.features import FeatureStore
 from balsa_core.settings import PipelineConfig
 from balsa_core.stages.evaluate import evaluate_adapter, evaluate_text_ceiling, evaluation_items
 from balsa_core.stages.grounding import grounding_table, untrained_adapter, write_grounding_table
@@ -79,7 +80,7 @@ def test_the_untrained_adapter_is_trainings_starting_point_saved_like_a_trained_
     assert spec.adapter.num_queries == ADAPTER["num_queries"] and spec.encoder_layers == [1, 2]
     assert spec.encoder_path == "/models/whisper" and spec.encoder_window == "clip"
     assert spec.template.begin_audio == PROMPTS["begin_audio"]
-    expected = initial_adapter(spec.adapter, 3).state_dict()
+    expected = initial_adapter(spec.adapter, 3, store := FeatureStore([feature_index]), store).state_dict()
     saved = load_file(out / ADAPTER_WEIGHTS)
     assert saved.keys() == expected.keys() and all(torch.equal(saved[key], expected[key]) for key in saved)
     make_untrained(tiny_config(make_config, seed=4), tmp_path / "other", feature_index, manifests)
@@ -108,7 +109,7 @@ def test_the_cli_saves_the_untrained_adapter_of_the_config(
 
     _, spec = load_adapter(out)
     assert spec.adapter.num_queries == config["adapter"]["num_queries"]
-    expected = initial_adapter(spec.adapter, 5).state_dict()
+    expected = initial_adapter(spec.adapter, 5, store := FeatureStore([feature_index]), store).state_dict()
     assert all(torch.equal(load_file(out / ADAPTER_WEIGHTS)[key], expected[key]) for key in expected)
 
 
