@@ -25,7 +25,8 @@ def snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:
         env=environment,
         capture_output=True,
         text=True,
-        timeout=600,
+        # The first full run of the DAG takes minutes; on a loaded machine, many.
+        timeout=1800,
     )
 
 

@@ -17,7 +17,8 @@ from balsa_core.generation import read_targets
 from balsa_core.metadata import read_metadata
 from balsa_core.training import select_training_targets
 
-pytestmark = pytest.mark.slow
+# The first test here runs the whole DAG (the session fixture): minutes, many on a loaded machine.
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]
 
 
 def test_the_whole_dag_produces_tables_4_and_5(finished_run):

@@ -21,7 +21,8 @@ from workflow_run import (
 
 from balsa_core.generation import read_targets
 
-pytestmark = pytest.mark.slow
+# The first test here runs the whole DAG (the session fixture): minutes, many on a loaded machine.
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]
 
 
 @pytest.mark.parametrize(

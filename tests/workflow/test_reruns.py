@@ -8,7 +8,8 @@ from workflow_run import adapters, planned_after, planned_jobs, write_config
 
 from balsa_core.config import configured_evaluations
 
-pytestmark = pytest.mark.slow
+# The first test here runs the whole DAG (the session fixture): minutes, many on a loaded machine.
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]
 
 
 def test_changing_decoding_reruns_every_evaluation_and_nothing_before(finished_run):
