@@ -32,15 +32,9 @@ from balsa_core.generation.backend import Completion, GenerationBackend, Generat
 log = logging.getLogger(__name__)
 
 MANIFEST = "manifest.json"
-SHARD_SCHEMA = pa.schema(
-    [
-        ("target_id", pa.string()),
-        ("target", pa.string()),
-        ("target_tokens", pa.int32()),
-        ("finished", pa.bool_()),
-        ("seed", pa.int64()),
-    ]
-)
+# What a backend returns for one request; the target tables take these columns from the shards.
+COMPLETION_FIELDS = [("target", pa.string()), ("target_tokens", pa.int32()), ("finished", pa.bool_())]
+SHARD_SCHEMA = pa.schema([("target_id", pa.string()), *COMPLETION_FIELDS, ("seed", pa.int64())])
 
 
 @dataclass(frozen=True)

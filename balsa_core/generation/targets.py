@@ -19,7 +19,7 @@ import pyarrow.parquet as pq
 
 from balsa_core.generation.backend import GenerationBackend, SamplingSettings
 from balsa_core.generation.quality import leak_flags, mention_flags, quality_summary
-from balsa_core.generation.shards import atomic_write, generate_in_shards
+from balsa_core.generation.shards import COMPLETION_FIELDS, atomic_write, generate_in_shards
 from balsa_core.generation.target_sets import TargetSet
 
 log = logging.getLogger(__name__)
@@ -37,9 +37,7 @@ TARGETS_SCHEMA = pa.schema(
         ("sample_index", pa.int32()),
         ("instruction", pa.string()),  # what the adapter is trained to answer
         ("prompt", pa.string()),  # what the backbone was asked; null for ground truth
-        ("target", pa.string()),
-        ("target_tokens", pa.int32()),
-        ("finished", pa.bool_()),
+        *COMPLETION_FIELDS,
         ("empty", pa.bool_()),
         ("leak", pa.bool_()),  # names a sound the clip has; checked for absent-sound sets only
         ("model", pa.string()),
