@@ -9,8 +9,9 @@ OpenAI-compatible server, a hosted API). It POSTs one request per user message t
 the chat template, so ``model`` must name a model it serves.
 
 Requests run in parallel on a thread pool. Transient failures (connection errors, timeouts,
-HTTP 408, 409, 429, 5xx and malformed bodies) are retried with exponential backoff, honouring
-``Retry-After``; other HTTP errors fail at once. ``max_retries`` counts retries after the first
+HTTP 408, 409, 429, 5xx and malformed bodies) are retried with exponential backoff, each wait
+drawn between half and all of its step so that parallel workers refused together do not retry
+together, honouring ``Retry-After``; other HTTP errors fail at once. ``max_retries`` counts retries after the first
 attempt, so ``max_retries=5`` allows up to 6 attempts per message.
 """
 
@@ -21,6 +22,7 @@ import json
 import logging
 import math
 import os
+import random
 import threading
 import time
 import urllib.error
@@ -125,6 +127,11 @@ def _error_text(body: bytes) -> str:
     return _snippet(body)
 
 
+def equal_jitter(wait_s: float) -> float:
+    """Half the wait for sure, the other half at random: spread, yet never an immediate retry."""
+    return wait_s / 2 + random.uniform(0, wait_s / 2)
+
+
 def _retry_after_seconds(value: str | None) -> float | None:
     if value is None:
         return None
@@ -161,6 +168,7 @@ class OpenAICompatibleBackend:
         system_message: str | None = None,
         *,
         sleep: Callable[[float], None] = time.sleep,
+        jitter: Callable[[float], float] | None = None,
     ) -> None:
         if concurrency < 1:
             raise ValueError(f"concurrency must be at least 1, got {concurrency}")
@@ -178,6 +186,7 @@ class OpenAICompatibleBackend:
         self.max_backoff_s = max_backoff_s
         self.system_message = system_message
         self._sleep = sleep
+        self._jitter = jitter or equal_jitter
         self._headers = {"Content-Type": "application/json", "Accept": "application/json"}
         if api_key_env is not None:
             key = os.environ.get(api_key_env)
@@ -266,7 +275,7 @@ class OpenAICompatibleBackend:
     def _wait_s(self, attempt: int, retry_after: float | None) -> float:
         if retry_after is not None:
             return min(retry_after, self.max_backoff_s)
-        return min(self.backoff_s * 2 ** (attempt - 1), self.max_backoff_s)
+        return self._jitter(min(self.backoff_s * 2 ** (attempt - 1), self.max_backoff_s))
 
     def _post(self, body: dict[str, Any]) -> Completion:
         request = urllib.request.Request(self.url, data=json.dumps(body).encode(), headers=self._headers, method="POST")

@@ -102,7 +102,7 @@ def test_make_backend_builds_it_from_a_config_entry_and_identity_names_the_endpo
 def test_server_errors_are_retried_with_doubling_backoff_until_the_call_succeeds(caplog):
     sleeps = SleepRecorder()
     with OpenAIServer(failures=[500, 500, 500], retry_after=None) as server:
-        backend = backend_for(server, backoff_s=0.5, max_backoff_s=1.5, sleep=sleeps)
+        backend = backend_for(server, backoff_s=0.5, max_backoff_s=1.5, sleep=sleeps, jitter=lambda wait: wait)
         with caplog.at_level(logging.WARNING, logger="balsa_core.generation.http_backend"):
             (completion,) = backend.generate(["hello"], SETTINGS)
     assert completion.text == "echo: hello"
@@ -111,6 +111,18 @@ def test_server_errors_are_retried_with_doubling_backoff_until_the_call_succeeds
     assert (
         sum("HTTP 500" in record.getMessage() and "retrying" in record.getMessage() for record in caplog.records) == 3
     )
+
+
+def test_parallel_workers_refused_together_retry_apart():
+    schedules = []
+    for _ in range(2):
+        sleeps = SleepRecorder()
+        with OpenAIServer(failures=[429, 429, 429], retry_after=None) as server:
+            backend_for(server, backoff_s=0.5, max_backoff_s=1.5, sleep=sleeps).generate(["x"], SETTINGS)
+        schedules.append(sleeps.calls)
+    for calls in schedules:
+        assert [step / 2 <= wait <= step for wait, step in zip(calls, [0.5, 1.0, 1.5])] == [True] * 3, calls
+    assert schedules[0] != schedules[1], "each wait is drawn anew"
 
 
 def test_500_then_503_with_real_sleeps_and_several_messages_still_succeeds():
@@ -174,7 +186,9 @@ def test_a_refused_connection_is_retried_and_named():
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]  # closed again below, so nothing listens there
     sleeps = SleepRecorder()
-    backend = OpenAICompatibleBackend(base_url=f"http://127.0.0.1:{port}/v1", model="m", max_retries=2, sleep=sleeps)
+    backend = OpenAICompatibleBackend(
+        base_url=f"http://127.0.0.1:{port}/v1", model="m", max_retries=2, sleep=sleeps, jitter=lambda wait: wait
+    )
     with pytest.raises(GenerationError, match=rf"127.0.0.1:{port}/v1/chat/completions failed after 3 attempts: conn"):
         backend.generate(["x"], SETTINGS)
     assert sleeps.calls == [1.0, 2.0]
