@@ -179,7 +179,7 @@ class Inputs:
     bench_head_tokens: float = 14.8
     bench_llm_params: float = 134_515_008  # SmolLM2-135M, tied embeddings: the head reuses them
     bench_head_params: float = 49_152 * 576
-    bench_adapter_params: float = 4_982_595
+    bench_adapter_params: float = 5_018_883
     bench_queries: int = 64
     bench_layers: int = 3
     bench_frames: int = 150  # 3 s demo clips
