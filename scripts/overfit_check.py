@@ -68,15 +68,12 @@ ABLATIONS = ("centering", "input_norm", "output_scale")
 
 
 def ablated(adapter: QFormerAdapter, ablate: Sequence[str]) -> QFormerAdapter:
-    """The adapter without the named parts: the input LayerNorms, the embedding-scale projection
-    initialisation (PyTorch's default instead), the centring of the pooled features."""
+    """The adapter without the input LayerNorms and/or the embedding-scale projection
+    initialisation (PyTorch's default instead)."""
     if "input_norm" in ablate:
         adapter.audio_norms = nn.ModuleList(nn.Identity() for _ in adapter.audio_norms)
     if "output_scale" in ablate:
         adapter.projection.reset_parameters()
-    if "centering" in ablate:
-        adapter.center.zero_()
-        adapter.config = replace(adapter.config, center_momentum=0.0)
     return adapter
 
 
@@ -118,7 +115,13 @@ def main() -> int:
     held_out = dict(zip(test["filename"], test["tag"]))
 
     adapter_config = adapter_config_for(_Store(features), features, llm, LAYERS, ADAPTER)
-    adapter = ablated(initial_adapter(adapter_config, args.seed, _Store(features), targets), args.ablate)
+    if "centering" in args.ablate:
+        # As constructed, never centred: a zero centre that stays (the projection keeps its init).
+        torch.manual_seed(args.seed)
+        adapter = QFormerAdapter(replace(adapter_config, center_momentum=0.0))
+    else:
+        adapter = initial_adapter(adapter_config, args.seed, _Store(features), targets)
+    adapter = ablated(adapter, args.ablate)
     model = AudioLLM(llm, tokenizer, adapter, PromptTemplate(), max_target_tokens=32)
     started = time.perf_counter()
     result = overfit(

@@ -22,9 +22,10 @@ log = logging.getLogger(__name__)
 def untrained_adapter(
     config: PipelineConfig, features: Sequence[Path], llm: Path, encoder: Path, weights: Path
 ) -> None:
-    """Save the adapter exactly as ``train_adapter`` starts it (same shape, same seed) and as it
-    saves a trained one, without training it: the floor of the grounding evaluation, which every
-    evaluation reads like any variant's adapter."""
+    """Save the adapter as ``train_adapter`` starts it (same shape, seed and initialisation, but
+    centred on the first clips of the feature cache, not of one variant's training set) and as
+    it saves a trained one, without training it: the floor of the grounding evaluation, which
+    every evaluation reads like any variant's adapter."""
     from balsa_core.audio_llm import AudioLLM
     from balsa_core.backbones import ModelManifest, inference_device, inference_dtype, load_llm
     from balsa_core.features import FeatureStore

@@ -133,8 +133,9 @@ def train_on_this_process(job: TrainingJob) -> None:
     )
     training_clips = [clip for clips in training_set["clip_ids"] for clip in clips]
     adapter_config = adapter_config_for(store, training_clips, llm, config.features.layers, config.adapter)
-    adapter = initial_adapter(adapter_config, loop_config.seed, store, training_clips)
-    if job.init_from is not None:
+    if job.init_from is None:
+        adapter = initial_adapter(adapter_config, loop_config.seed, store, training_clips)
+    else:
         adapter = _stage_one_adapter(job.init_from.parent, adapter_config)
     model = AudioLLM(llm.to(device), tokenizer, adapter.to(device), config.prompts, loop_config.max_target_tokens)
     run_key = _run_key(training_set, adapter_config, settings, llm_path, config.prompts, job.init_from)
