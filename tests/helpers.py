@@ -18,6 +18,7 @@ from balsa_core.readers import ReadResult
 
 SHARED_FORMATS = Path(__file__).resolve().parents[2] / "shared" / "formats"
 ESC50_HEADER = ["filename", "fold", "target", "category", "esc10", "src_file", "take"]
+URBANSOUND8K_HEADER = ["slice_file_name", "fsID", "start", "end", "salience", "fold", "classID", "class"]
 
 Test = TypeVar("Test", bound=Callable[..., object])
 
@@ -91,6 +92,11 @@ def esc50_row(filename: str, fold: int | str, category: str) -> list[object]:
 def make_esc50(root: Path, rows: Sequence[Sequence[object]]) -> Path:
     write_csv(root / "meta" / "esc50.csv", ESC50_HEADER, rows)
     return root
+
+
+def us8k_row(slice_file_name: str, fold: int | str, class_name: str) -> list[object]:
+    fs_id = slice_file_name.split("-")[0]
+    return [slice_file_name, fs_id, 0, 4, 1, fold, 0, class_name]
 
 
 # --- reader results -----------------------------------------------------------------------------

@@ -1,3 +1,5 @@
+"""ESC-50's own layout; what it shares with UrbanSound8K as a fold-based corpus is in test_folds.py."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -11,12 +13,10 @@ from helpers import (
     esc50_row,
     make_esc50,
     uses_real_sample,
-    write_csv,
     write_wav,
 )
 
-from balsa_core.metadata import MetadataError
-from balsa_core.readers import AnnotationError, annotation_files, read_corpus
+from balsa_core.readers import read_corpus
 
 
 def test_reads_one_tags_seed_per_clip(tmp_path: Path) -> None:
@@ -46,67 +46,6 @@ def test_reads_one_tags_seed_per_clip(tmp_path: Path) -> None:
     ]
     assert list(rows["duration_s"]) == pytest.approx([1.0, 0.5, 0.2])
     assert list(rows["sample_rate"]) == [44100, 44100, 22050]
-
-
-def test_default_split_is_fold_5_test_rest_train(tmp_path: Path) -> None:
-    root = make_esc50(tmp_path, [esc50_row(f"{fold}-1000{fold}-A-0.wav", fold, "dog") for fold in range(1, 6)])
-
-    rows = read_corpus("esc50", "esc50", root, {"probe_audio": False}).rows
-
-    assert list(rows["split"]) == ["train", "train", "train", "train", "test"]
-
-
-def test_custom_test_folds(tmp_path: Path) -> None:
-    root = make_esc50(tmp_path, [esc50_row(f"{fold}-1000{fold}-A-0.wav", fold, "dog") for fold in range(1, 6)])
-
-    rows = read_corpus("esc50", "esc50", root, {"test_folds": [1, 2], "val_folds": [3], "probe_audio": False}).rows
-
-    assert list(rows["split"]) == ["test", "test", "val", "train", "train"]
-
-
-def test_folds_outside_one_to_five_are_refused(tmp_path: Path) -> None:
-    with pytest.raises(ValueError, match=r"option 'test_folds' has folds \[7\] outside 1-5"):
-        annotation_files("esc50", tmp_path, {"test_folds": [7]})
-
-
-def test_missing_annotation_file_names_the_file(tmp_path: Path) -> None:
-    with pytest.raises(AnnotationError) as raised:
-        read_corpus("esc50", "esc50", tmp_path)
-
-    assert str(tmp_path / "meta" / "esc50.csv") in str(raised.value)
-
-
-def test_missing_column_names_file_and_column(tmp_path: Path) -> None:
-    csv_path = write_csv(tmp_path / "meta" / "esc50.csv", ["filename", "fold", "target"], [["1-1-A-0.wav", 1, 0]])
-
-    with pytest.raises(AnnotationError) as raised:
-        read_corpus("esc50", "esc50", tmp_path)
-
-    assert str(csv_path) in str(raised.value)
-    assert "category" in str(raised.value)
-
-
-def test_bad_fold_names_file_and_line(tmp_path: Path) -> None:
-    make_esc50(tmp_path, [esc50_row("1-1-A-0.wav", 1, "dog"), esc50_row("1-2-A-0.wav", "x", "dog")])
-
-    with pytest.raises(AnnotationError, match="fold") as raised:
-        read_corpus("esc50", "esc50", tmp_path, {"probe_audio": False})
-
-    assert f"{tmp_path / 'meta' / 'esc50.csv'}:3" in str(raised.value)
-
-
-def test_empty_category_is_a_bad_row(tmp_path: Path) -> None:
-    make_esc50(tmp_path, [esc50_row("1-1-A-0.wav", 1, "")])
-
-    with pytest.raises(AnnotationError, match="category"):
-        read_corpus("esc50", "esc50", tmp_path, {"probe_audio": False})
-
-
-def test_duplicate_filename_fails_validation(tmp_path: Path) -> None:
-    make_esc50(tmp_path, [esc50_row("1-1-A-0.wav", 1, "dog"), esc50_row("1-1-A-0.wav", 1, "cat")])
-
-    with pytest.raises(MetadataError, match="seed_id not unique"):
-        read_corpus("esc50", "esc50", tmp_path, {"probe_audio": False})
 
 
 @uses_real_sample(SHARED_FORMATS / "esc50" / "esc50.csv")

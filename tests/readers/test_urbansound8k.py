@@ -1,3 +1,5 @@
+"""UrbanSound8K's own layout (a folder per fold); what it shares with ESC-50 is in test_folds.py."""
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -6,29 +8,24 @@ from pathlib import Path
 import pytest
 from helpers import (
     SHARED_FORMATS,
+    URBANSOUND8K_HEADER,
     check_result_schema,
     clean_rows,
     csv_records,
     reject,
+    us8k_row,
     uses_real_sample,
     write_csv,
     write_wav,
 )
 
 from balsa_core.readers import urbansound8k
-from balsa_core.readers.common import AnnotationError
 
 REAL_CSV = SHARED_FORMATS / "urbansound8k" / "UrbanSound8K.csv"
-HEADER = ["slice_file_name", "fsID", "start", "end", "salience", "fold", "classID", "class"]
 
 
-def us8k_row(slice_file_name: str, fold: int | str, class_name: str) -> list[object]:
-    fs_id = slice_file_name.split("-")[0]
-    return [slice_file_name, fs_id, 0, 4, 1, fold, 0, class_name]
-
-
-def make_us8k(root: Path, rows: Sequence[Sequence[object]], header: Sequence[str] = HEADER) -> Path:
-    return write_csv(root / "metadata" / "UrbanSound8K.csv", header, rows)
+def make_us8k(root: Path, rows: Sequence[Sequence[object]]) -> Path:
+    return write_csv(root / "metadata" / "UrbanSound8K.csv", URBANSOUND8K_HEADER, rows)
 
 
 def test_reads_one_tags_seed_per_slice_from_its_fold_folder(tmp_path: Path) -> None:
@@ -62,22 +59,6 @@ def test_reads_one_tags_seed_per_slice_from_its_fold_folder(tmp_path: Path) -> N
     assert list(rows["sample_rate"]) == [44100, 48000, 22050]
 
 
-def test_default_split_is_fold_10_test_rest_train(tmp_path: Path) -> None:
-    make_us8k(tmp_path, [us8k_row(f"{fold}-0-0-0.wav", fold, "siren") for fold in range(1, 11)])
-
-    rows = urbansound8k.read("us8k", tmp_path, {"probe_audio": False}).rows
-
-    assert list(rows["split"]) == ["train"] * 9 + ["test"]
-
-
-def test_custom_folds(tmp_path: Path) -> None:
-    make_us8k(tmp_path, [us8k_row(f"{fold}-0-0-0.wav", fold, "siren") for fold in range(1, 11)])
-
-    rows = urbansound8k.read("us8k", tmp_path, {"test_folds": [1, 2], "val_folds": [9], "probe_audio": False}).rows
-
-    assert list(rows["split"]) == ["test", "test"] + ["train"] * 6 + ["val", "train"]
-
-
 def test_missing_audio_is_rejected_with_its_line(tmp_path: Path) -> None:
     csv_path = make_us8k(tmp_path, [us8k_row("1-0-0-0.wav", 1, "siren"), us8k_row("2-0-0-0.wav", 2, "siren")])
     write_wav(tmp_path / "audio" / "fold1" / "1-0-0-0.wav", 0.5, 16000)
@@ -91,48 +72,6 @@ def test_missing_audio_is_rejected_with_its_line(tmp_path: Path) -> None:
     assert result.rejects.to_dict("records") == [
         reject("us8k", tmp_path / "audio" / "fold2" / "2-0-0-0.wav", f"{csv_path}:3")
     ]
-
-
-def test_missing_annotation_file_names_it(tmp_path: Path) -> None:
-    with pytest.raises(AnnotationError) as raised:
-        urbansound8k.read("us8k", tmp_path, {})
-
-    assert str(tmp_path / "metadata" / "UrbanSound8K.csv") in str(raised.value)
-
-
-def test_missing_column_names_file_and_column(tmp_path: Path) -> None:
-    csv_path = make_us8k(tmp_path, [["1-0-0-0.wav", 1, 1, 0]], header=["slice_file_name", "fsID", "fold", "classID"])
-
-    with pytest.raises(AnnotationError) as raised:
-        urbansound8k.read("us8k", tmp_path, {"probe_audio": False})
-
-    assert str(csv_path) in str(raised.value)
-    assert "'class'" in str(raised.value)
-
-
-@pytest.mark.parametrize(
-    ("row", "problem"),
-    [
-        (us8k_row("2-0-0-0.wav", "x", "siren"), "fold"),
-        (us8k_row("2-0-0-0.wav", 0, "siren"), "fold"),
-        (us8k_row("2-0-0-0.wav", 11, "siren"), "fold"),
-        (us8k_row("2-0-0-0.wav", 2, " "), "class"),
-        (us8k_row("", 2, "siren"), "slice_file_name"),
-    ],
-)
-def test_bad_row_names_file_line_and_column(tmp_path: Path, row: list[object], problem: str) -> None:
-    csv_path = make_us8k(tmp_path, [us8k_row("1-0-0-0.wav", 1, "siren"), row])
-
-    with pytest.raises(AnnotationError, match=problem) as raised:
-        urbansound8k.read("us8k", tmp_path, {"probe_audio": False})
-
-    assert f"{csv_path}:3" in str(raised.value)
-
-
-def test_annotation_files(tmp_path: Path) -> None:
-    assert urbansound8k.annotation_files(tmp_path, {}) == [tmp_path / "metadata" / "UrbanSound8K.csv"]
-    with pytest.raises(ValueError, match="'test_fold'"):
-        urbansound8k.annotation_files(tmp_path, {"test_fold": [1]})
 
 
 def link_real_csv(root: Path) -> None:
