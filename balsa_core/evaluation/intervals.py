@@ -37,7 +37,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 import numpy as np
 from scipy.stats import binomtest, bootstrap
@@ -67,24 +67,22 @@ class PairedDifference:
     p_value: float
 
 
+class BootstrapSettings(TypedDict, total=False):
+    """How :func:`bootstrap_interval` resamples: what it passes on to :func:`bootstrap_intervals`,
+    whose defaults fill in what is left out."""
+
+    resamples: int
+    confidence: float
+    seed: int
+
+
 def bootstrap_interval(
-    statistic: ScalarStatistic,
-    n_items: int,
-    *,
-    resamples: int = RESAMPLES,
-    confidence: float = CONFIDENCE,
-    seed: int = 0,
+    statistic: ScalarStatistic, n_items: int, **settings: Unpack[BootstrapSettings]
 ) -> tuple[float, float]:
     """The percentile bootstrap interval of ``statistic`` (a function of item indices) over
     ``n_items`` items; (NaN, NaN) for a single item. The same seed gives the same
     interval."""
-    low, high = bootstrap_intervals(
-        lambda indices: np.array([statistic(indices)]),
-        n_items,
-        resamples=resamples,
-        confidence=confidence,
-        seed=seed,
-    )
+    low, high = bootstrap_intervals(lambda indices: np.array([statistic(indices)]), n_items, **settings)
     return float(low[0]), float(high[0])
 
 
