@@ -17,6 +17,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -36,7 +37,11 @@ IGNORE_INDEX = -100
 # state; the training forward applies the head itself, so it refuses them.
 _LOGIT_TRANSFORMS = ("final_logit_softcapping", "logit_scale")
 ADAPTER_WEIGHTS = "adapter.safetensors"
-ADAPTER_CONFIG = "adapter_config.json"
+# A name no other library looks for: PEFT claims adapter_config.json, transformers config.json.
+ADAPTER_CONFIG = "balsa_adapter.json"
+# What adapters saved before the rename called their config.
+_FORMER_ADAPTER_CONFIG = "adapter_config.json"
+MODEL_CARD = "README.md"
 
 
 @dataclass(frozen=True)
@@ -50,7 +55,11 @@ class Example:
 
 @dataclass(frozen=True)
 class AudioLLMSpec:
-    """Everything besides the weights needed to rebuild the model: saved beside the adapter."""
+    """Everything besides the weights needed to rebuild the model: saved beside the adapter.
+
+    A backbone is found by its absolute local path, or else, on another machine, by its hub id
+    at the recorded commit.
+    """
 
     adapter: AdapterConfig
     llm_path: str
@@ -59,6 +68,12 @@ class AudioLLMSpec:
     template: PromptTemplate
     encoder_window: str = "full"  # how the features it was trained on were encoded
     encoder_trim: bool = True
+    llm_hub_id: str | None = None
+    llm_commit: str | None = None
+    encoder_hub_id: str | None = None
+    encoder_commit: str | None = None
+    # What it was trained on, for the model card: variant, target-set mix, corpora.
+    training: dict[str, Any] | None = None
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2)
@@ -74,6 +89,11 @@ class AudioLLMSpec:
             template=PromptTemplate(**raw["template"]),
             encoder_window=raw.get("encoder_window", "full"),
             encoder_trim=raw.get("encoder_trim", True),
+            llm_hub_id=raw.get("llm_hub_id"),
+            llm_commit=raw.get("llm_commit"),
+            encoder_hub_id=raw.get("encoder_hub_id"),
+            encoder_commit=raw.get("encoder_commit"),
+            training=raw.get("training"),
         )
 
 
@@ -89,7 +109,9 @@ class Listener:
 
     @classmethod
     def load(cls, spec: AudioLLMSpec, device: torch.device | None = None) -> Listener:
-        encoder, feature_extractor = load_encoder(spec.encoder_path)
+        encoder, feature_extractor = load_encoder(
+            backbone_path(spec.encoder_path, spec.encoder_hub_id, spec.encoder_commit)
+        )
         return cls(
             encoder.to(device or "cpu"),
             feature_extractor,
@@ -132,9 +154,12 @@ class AudioLLM(nn.Module):
         template: PromptTemplate,
         max_target_tokens: int = 256,
         listener: Listener | None = None,
+        spec: AudioLLMSpec | None = None,
     ) -> None:
         super().__init__()
         self.listener = listener
+        # What from_pretrained rebuilt it from and save_pretrained writes (None: built by hand).
+        self.spec = spec
         self.llm = llm.eval().requires_grad_(False)
         self.tokenizer = tokenizer
         self.adapter = adapter
@@ -306,26 +331,151 @@ class AudioLLM(nn.Module):
         return [text.strip() for text in self.tokenizer.batch_decode(output, skip_special_tokens=True)]
 
     @classmethod
-    def from_pretrained(cls, adapter_dir: Path | str, with_encoder: bool = True) -> tuple[AudioLLM, AudioLLMSpec]:
-        """The trained model rebuilt from an adapter directory alone: its config names the
-        backbone LLM and the Whisper encoder (leave the encoder out to answer from cached features)."""
-        adapter, spec = load_adapter(adapter_dir)
+    def from_pretrained(
+        cls, path_or_hub_id: Path | str, revision: str | None = None, with_encoder: bool = True
+    ) -> AudioLLM:
+        """The trained model rebuilt from an adapter directory or a hub repository (at
+        ``revision``) alone: its config names the backbone LLM and the Whisper encoder (leave the
+        encoder out to answer from cached features). The config is the model's ``spec``."""
+        adapter_dir = Path(path_or_hub_id)
+        if not adapter_dir.is_dir():
+            from huggingface_hub import snapshot_download
+
+            adapter_dir = Path(snapshot_download(str(path_or_hub_id), revision=revision))
+        weights, spec = load_adapter(adapter_dir)
         device = inference_device()
-        llm, tokenizer = load_llm(spec.llm_path, dtype=inference_dtype(device))
+        llm, tokenizer = load_llm(
+            backbone_path(spec.llm_path, spec.llm_hub_id, spec.llm_commit), dtype=inference_dtype(device)
+        )
         listener = Listener.load(spec, device) if with_encoder else None
-        return cls(llm.to(device), tokenizer, adapter.to(device), spec.template, listener=listener), spec
+        return cls(llm.to(device), tokenizer, weights.to(device), spec.template, listener=listener, spec=spec)
 
     def save_adapter(self, directory: Path, spec: AudioLLMSpec) -> None:
+        """The adapter's weights and ``spec``: all ``from_pretrained`` needs."""
         directory.mkdir(parents=True, exist_ok=True)
         save_file(
             {k: v.detach().contiguous() for k, v in self.adapter.state_dict().items()}, directory / ADAPTER_WEIGHTS
         )
         (directory / ADAPTER_CONFIG).write_text(spec.to_json() + "\n")
 
+    def save_pretrained(self, directory: Path | str, results_dir: Path | str | None = None) -> None:
+        """The adapter, its spec and a model card (with the model's rows of Tables IV and V when
+        ``results_dir`` holds them): a directory ``from_pretrained`` and the hub both read."""
+        if self.spec is None:
+            raise ValueError("this model has no spec to save: build it with from_pretrained, or use save_adapter")
+        directory = Path(directory)
+        self.save_adapter(directory, self.spec)
+        results = Path(results_dir) if results_dir is not None else None
+        (directory / MODEL_CARD).write_text(model_card(self.spec, results))
+
+    def push_to_hub(
+        self, repo_id: str, results_dir: Path | str | None = None, private: bool | None = None, token: str | None = None
+    ) -> str:
+        """Upload what ``save_pretrained`` writes to the hub repository ``repo_id`` (created if
+        missing) in one commit; returns the commit's URL."""
+        import tempfile
+
+        from huggingface_hub import HfApi
+
+        api = HfApi(token=token)
+        repo_id = api.create_repo(repo_id, private=private, exist_ok=True).repo_id
+        with tempfile.TemporaryDirectory() as staging:
+            self.save_pretrained(staging, results_dir)
+            commit = api.upload_folder(repo_id=repo_id, folder_path=staging, commit_message="Upload balsa adapter")
+        return str(commit)
+
+
+def backbone_path(path: str, hub_id: str | None, commit: str | None) -> str:
+    """Where a backbone of an adapter's spec is loaded from: its recorded local path when it is
+    there, else its hub repository at the recorded commit (downloaded once into the hub cache)."""
+    if Path(path).is_dir() or hub_id is None:
+        return path
+    from huggingface_hub import snapshot_download
+
+    return snapshot_download(hub_id, revision=commit)
+
+
+def model_card(spec: AudioLLMSpec, results_dir: Path | None) -> str:
+    """The hub model card of an adapter: its backbones, training data and, when ``results_dir``
+    holds them, its rows of Tables IV and V."""
+    training = spec.training or {}
+    variant = training.get("variant")
+    lines = [
+        "---",
+        "library_name: balsa",
+        "tags: [audio, audio-language-model, q-former, whisper]",
+        "---",
+        "",
+        f"# balsa audio adapter{f': {variant}' if variant else ''}",
+        "",
+        "A Q-Former adapter between a frozen Whisper encoder and a frozen LLM. Load it with:",
+        "",
+        "```python",
+        "from balsa_core import AudioLLM",
+        'model = AudioLLM.from_pretrained("<this repository or directory>")',
+        'print(model.generate(["clip.wav"], "What do you hear?"))',
+        "```",
+        "",
+        "## Backbones",
+        "",
+        "| role | model | revision |",
+        "|---|---|---|",
+        f"| LLM | {spec.llm_hub_id or spec.llm_path} | {spec.llm_commit or 'local checkpoint'} |",
+        f"| encoder | {spec.encoder_hub_id or spec.encoder_path} | {spec.encoder_commit or 'local checkpoint'} |",
+        "",
+        f"The adapter reads encoder hidden states {spec.encoder_layers} ({spec.encoder_window} window).",
+        "",
+        "## Training data",
+        "",
+    ]
+    if training:
+        mix = ", ".join(f"{name}: {count}" for name, count in sorted(training.get("mix", {}).items()))
+        lines += [
+            f"Variant `{variant}`, trained on the corpora {', '.join(training.get('corpora', []))}.",
+            f"Targets per training seed: {mix}.",
+        ]
+        if training.get("init_from"):
+            lines.append(f"Stage 2 of the multi-audio curriculum, from the `{training['init_from']}` adapter.")
+    else:
+        lines.append("Not recorded (an adapter built by hand).")
+    lines += ["", "## Results", ""]
+    rows = (
+        [_table_row(results_dir / f"{table}.csv", variant) for table in ("table4", "table5")]
+        if results_dir and variant
+        else []
+    )
+    for title, row in zip(("Table IV", "Table V"), rows):
+        if row:
+            lines += [
+                f"{title}:",
+                "",
+                "| " + " | ".join(row) + " |",
+                "|" + "---|" * len(row),
+                "| " + " | ".join(row.values()) + " |",
+                "",
+            ]
+    if not any(rows):
+        lines.append("No evaluation results were saved with this adapter.")
+    return "\n".join(lines) + "\n"
+
+
+def _table_row(table: Path, model: str) -> dict[str, str]:
+    """``model``'s row of a results table (column -> cell), empty when the table or row is missing."""
+    if not table.exists():
+        return {}
+    import pandas as pd
+
+    frame = pd.read_csv(table, keep_default_na=False)
+    matches = frame[frame["model"] == model]
+    return {column: str(value) for column, value in matches.iloc[0].items()} if len(matches) else {}
+
 
 def load_adapter(directory: Path | str) -> tuple[QFormerAdapter, AudioLLMSpec]:
     directory = Path(directory)
-    spec = AudioLLMSpec.from_json((directory / ADAPTER_CONFIG).read_text())
+    config = directory / ADAPTER_CONFIG
+    if not config.exists() and (directory / _FORMER_ADAPTER_CONFIG).exists():
+        config = directory / _FORMER_ADAPTER_CONFIG
+    spec = AudioLLMSpec.from_json(config.read_text())
     adapter = QFormerAdapter(spec.adapter)
     adapter.load_state_dict(load_file(directory / ADAPTER_WEIGHTS))
     return adapter.eval(), spec

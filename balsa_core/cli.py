@@ -27,6 +27,7 @@ STAGES: dict[str, Callable[..., None]] = {
         metadata.data_summary,
         metadata.multi_audio_pairs,
         models.prepare_model,
+        models.check_shapes,
         generate.generate_targets,
         generate.generate_pair_targets,
         generate.generation_quality,
@@ -78,7 +79,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "ask":
         from balsa_core.audio_llm import AudioLLM
 
-        model, _ = AudioLLM.from_pretrained(args.adapter)
+        model = AudioLLM.from_pretrained(args.adapter)
         print(model.generate(args.audio, args.question, max_new_tokens=args.max_new_tokens))
         return 0
     try:

@@ -112,12 +112,19 @@ def _semantic_problems(config: Mapping[str, Any], base_dir: Path) -> Iterator[st
         if not (base_dir / root).is_dir():
             yield f"corpora.{name}.root: directory not found: {root}"
 
-    for role, source in config["models"].items():
+    for role in BUNDLED_MODELS:
+        source, revision = config["models"][role], config["models"][f"{role}_revision"]
         if source.startswith("bundled:") and source.removeprefix("bundled:") not in BUNDLED_MODELS[role]:
             yield f"models.{role}: unknown bundled model {source!r}; known: {BUNDLED_MODELS[role]}"
+        if revision is not None and (source.startswith("bundled:") or (base_dir / source).is_dir()):
+            yield f"models.{role}_revision: pins a hub id, but models.{role} ({source}) is not one"
+        if revision is not None and "@" in source:
+            yield f"models.{role}_revision: models.{role} ({source}) already names its revision after '@'"
 
     yield from _target_set_problems(config, base_dir)
     yield from _benchmark_problems(config, base_dir)
+
+    yield from _pairing_problems(config)
 
     if config["features"]["window"] == "clip" and not config["features"]["trim"]:
         yield "features.trim: false keeps the padded 30 s window, which needs features.window: full"
@@ -143,8 +150,12 @@ def _target_set_problems(config: Mapping[str, Any], base_dir: Path) -> Iterator[
                 yield f"{where}.questions: file not found: {entry['questions']}"
             if entry["audios"] != 1:
                 yield f"{where}: questions sets are single-audio"
-        elif "prompt" not in entry:
+        elif "prompt" not in entry and "templates" not in entry:
             yield f"{where}: a {entry['source']} set needs 'prompt'"
+        if "templates" in entry and entry["source"] != "ground_truth":
+            yield f"{where}.templates: only used with source: ground_truth"
+        elif "templates" in entry and "prompt" in entry:
+            yield f"{where}: give either 'prompt' or 'templates', not both"
         if entry["source"] == "ground_truth" and entry["audios"] != 1:
             yield f"{where}: ground-truth targets exist for single clips only"
         if "questions" in entry and entry["source"] != "questions":
@@ -165,6 +176,19 @@ def _target_set_problems(config: Mapping[str, Any], base_dir: Path) -> Iterator[
             yield f"variants.{variant}.init_from: no variant named {stage_one!r}"
         elif stage_one is not None and _curriculum_loops(config["variants"], variant):
             yield f"variants.{variant}.init_from: the chain of init_from variants loops back to {variant!r}"
+
+
+def _pairing_problems(config: Mapping[str, Any]) -> Iterator[str]:
+    """Per-corpus pairing limits: a known corpus, and room for every pair a clip starts."""
+    pairs = config["pairs"]
+    for corpus, entry in pairs["corpora"].items():
+        where = f"pairs.corpora.{corpus}"
+        if corpus not in config["corpora"]:
+            yield f"{where}: no corpus of that name under corpora"
+        pairs_per_clip = entry.get("pairs_per_clip", pairs["pairs_per_clip"])
+        max_uses = entry.get("max_uses", pairs["max_uses"])
+        if max_uses < pairs_per_clip:
+            yield f"{where}: max_uses ({max_uses}) < pairs_per_clip ({pairs_per_clip}): a clip cannot start its pairs"
 
 
 def _benchmark_problems(config: Mapping[str, Any], base_dir: Path) -> Iterator[str]:
@@ -267,13 +291,18 @@ def generation_params(config: Mapping[str, Any], target_set: str) -> dict[str, A
             shard_size=generation["shard_size"],
             **{key: generation[key] for key in ("max_new_tokens", "temperature", "top_p", "seed")},
         )
+    elif "templates" in config["targets"][target_set]:
+        params["seed"] = generation["seed"]  # orders each seed's templates
     return params
 
 
-def trained_samples_per_seed(config: Mapping[str, Any]) -> dict[str, int]:
-    """Single-audio sets some variant trains on, with the targets generated per seed."""
-    used = {name for entry in config["variants"].values() for name in variant_mix(entry)}
-    return {name: samples_per_seed(config, name) for name in single_audio_sets(config) if name in used}
+def samples_per_training_source(config: Mapping[str, Any], audios: int) -> int:
+    """The most targets one variant trains on per seed (``audios`` 1) or per pair (2), its
+    single- or two-audio sets together: Table III's samples per seed and per pair (the papers'
+    2N and 2M: two). Zero when no variant trains on such sets."""
+    sets = set(single_audio_sets(config) if audios == 1 else pair_sets(config))
+    draws = [sum(n for name, n in variant_mix(entry).items() if name in sets) for entry in config["variants"].values()]
+    return max(draws, default=0)
 
 
 def configured_evaluations(config: Mapping[str, Any]) -> list[str]:

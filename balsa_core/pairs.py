@@ -9,15 +9,21 @@ nearest after it in that order (cyclically) that are compatible (same corpus for
 an index of its clips still under it, so a walk never crosses full or incompatible clips:
 100k clips pair in seconds. With the defaults (one pair per clip, two uses)
 each corpus becomes one random cycle in ``within``, every clip in exactly two pairs.
+
+``corpora`` narrows the pairing to the named corpora, each with its own ``pairs_per_clip`` and
+``max_uses`` (a clip's own corpus sets its limits) and an optional ``max_pairs``: the pairs a
+corpus's clips start, cut to that many by a seeded draw. The journal's Table III pairs AudioCaps,
+Clotho, FSD50K and ESC-50 only, with several pairs per ESC-50 clip and under one per AudioCaps
+clip, which one setting for every corpus cannot give.
 """
 
 from __future__ import annotations
 
 import heapq
 from bisect import bisect_right
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
-from typing import Literal
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -34,25 +40,61 @@ PAIR_COLUMNS = (
 SCOPES = ("within", "across")
 
 
+def _check_limits(where: str, pairs_per_clip: int, max_uses: int) -> None:
+    if pairs_per_clip < 1:
+        raise ValueError(f"{where}pairs_per_clip must be >= 1, got {pairs_per_clip}")
+    if max_uses < 1:
+        raise ValueError(f"{where}max_uses must be >= 1, got {max_uses}")
+    if max_uses < pairs_per_clip:
+        raise ValueError(
+            f"{where}max_uses ({max_uses}) < pairs_per_clip ({pairs_per_clip}): a clip could never start all its pairs"
+        )
+
+
+@dataclass(frozen=True)
+class CorpusPairing:
+    """One corpus's own limits (``pairs.corpora.<corpus>``)."""
+
+    pairs_per_clip: int
+    max_uses: int
+    max_pairs: int | None = None  # at most this many pairs started by the corpus's clips (seeded draw)
+
+    def __post_init__(self) -> None:
+        if self.max_pairs is not None and self.max_pairs < 1:
+            raise ValueError(f"max_pairs must be >= 1, got {self.max_pairs}")
+
+
 @dataclass(frozen=True)
 class PairingConfig:
     scope: Literal["within", "across"] = "within"
     pairs_per_clip: int = 1  # pairs each clip starts as first; it may also be chosen as second
     max_uses: int = 2  # pairs a clip may be in at all, as first or second
     seed: int = 0
+    # The corpora paired, each with its own limits; empty: every corpus under the limits above.
+    corpora: Mapping[str, CorpusPairing] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.scope not in SCOPES:
             raise ValueError(f"pairing scope {self.scope!r}; expected one of {SCOPES}")
-        if self.pairs_per_clip < 1:
-            raise ValueError(f"pairs_per_clip must be >= 1, got {self.pairs_per_clip}")
-        if self.max_uses < 1:
-            raise ValueError(f"max_uses must be >= 1, got {self.max_uses}")
-        if self.max_uses < self.pairs_per_clip:
-            raise ValueError(
-                f"max_uses ({self.max_uses}) < pairs_per_clip ({self.pairs_per_clip}): "
-                "a clip could never start all its pairs"
+        _check_limits("", self.pairs_per_clip, self.max_uses)
+        for corpus, limits in self.corpora.items():
+            _check_limits(f"pairs.corpora.{corpus}: ", limits.pairs_per_clip, limits.max_uses)
+
+    @classmethod
+    def from_validated(cls, pairs: Mapping[str, Any]) -> PairingConfig:
+        """The ``pairs`` config section; a corpus entry's missing limits are the section's own."""
+        corpora = {
+            corpus: CorpusPairing(
+                pairs_per_clip=entry.get("pairs_per_clip", pairs["pairs_per_clip"]),
+                max_uses=entry.get("max_uses", pairs["max_uses"]),
+                max_pairs=entry.get("max_pairs"),
             )
+            for corpus, entry in pairs.get("corpora", {}).items()
+        }
+        return cls(**{**pairs, "corpora": corpora})
+
+    def limits(self, corpus: str) -> CorpusPairing:
+        return self.corpora.get(corpus, CorpusPairing(self.pairs_per_clip, self.max_uses))
 
 
 class _OpenSlots:
@@ -84,9 +126,10 @@ class _OpenSlots:
 
 
 def _greedy_pairs(
-    corpora: Sequence[str], scope: Literal["within", "across"], pairs_per_clip: int, max_uses: int
+    corpora: Sequence[str], scope: Literal["within", "across"], limits: Mapping[str, CorpusPairing]
 ) -> list[tuple[int, int]]:
-    """(first, second) positions into ``corpora``, the clips' corpora already in random order."""
+    """(first, second) positions into ``corpora``, the clips' corpora already in random order;
+    each clip starts and joins as many pairs as its corpus's ``limits`` allow."""
     size = len(corpora)
     positions: dict[str, list[int]] = {}
     slot_of: list[int] = []
@@ -113,14 +156,15 @@ def _greedy_pairs(
 
     def use(position: int) -> None:
         uses[position] += 1
-        if uses[position] == max_uses:
+        if uses[position] == limits[corpora[position]].max_uses:
             open_slots[corpora[position]].close(slot_of[position])
 
     pairs: list[tuple[int, int]] = []
     for first in range(size):
         started = 0
+        own = limits[corpora[first]]
         for second in candidates(first):
-            if started == pairs_per_clip or uses[first] == max_uses:
+            if started == own.pairs_per_clip or uses[first] == own.max_uses:
                 break
             if second == first or second in partners[first]:
                 continue
@@ -144,14 +188,34 @@ def _empty_pairs() -> pd.DataFrame:
     return pd.DataFrame({name: pd.Series(dtype="str") for name in PAIR_COLUMNS})
 
 
+def _capped(
+    positions: list[tuple[int, int]], corpora: Sequence[str], config: PairingConfig, rng: np.random.Generator
+) -> list[tuple[int, int]]:
+    """The pairs with each capped corpus's (by its first clip) cut to ``max_pairs``, a seeded
+    draw that keeps the pairs' order."""
+    keep = np.ones(len(positions), dtype=bool)
+    started_by = np.array([corpora[first] for first, _ in positions])
+    for corpus in sorted(config.corpora):
+        cap = config.corpora[corpus].max_pairs
+        started = np.flatnonzero(started_by == corpus)
+        if cap is not None and len(started) > cap:
+            keep[rng.choice(started, size=len(started) - cap, replace=False)] = False
+    return [pair for pair, kept in zip(positions, keep, strict=True) if kept]
+
+
 def make_pairs(metadata: pd.DataFrame, config: PairingConfig) -> pd.DataFrame:
     """Pairs of training clips, one row each; the algorithm is in the module docstring.
 
     The result depends only on the set of training rows and ``config.seed``, not on row order.
     """
     clips = _training_clips(metadata)
-    shuffled = clips.iloc[np.random.default_rng(config.seed).permutation(len(clips))].reset_index(drop=True)
-    positions = _greedy_pairs(shuffled["corpus"].tolist(), config.scope, config.pairs_per_clip, config.max_uses)
+    if config.corpora:
+        clips = clips[clips["corpus"].isin(config.corpora)].reset_index(drop=True)
+    rng = np.random.default_rng(config.seed)
+    shuffled = clips.iloc[rng.permutation(len(clips))].reset_index(drop=True)
+    corpora = shuffled["corpus"].tolist()
+    limits = {corpus: config.limits(corpus) for corpus in set(corpora)}
+    positions = _capped(_greedy_pairs(corpora, config.scope, limits), corpora, config, rng)
     if not positions:
         return _empty_pairs()
 

@@ -17,8 +17,8 @@ from balsa_core.config import (
     TEXT_CEILING,
     UNTRAINED,
     configured_evaluations,
+    samples_per_training_source,
     target_set_entry,
-    trained_samples_per_seed,
     unconfigured_evaluations,
     variant_mix,
     variant_training,
@@ -40,10 +40,18 @@ class Corpus:
 
 @dataclass(frozen=True)
 class Models:
-    """Where the backbones come from: ``bundled:<name>``, a checkpoint directory or a hub id."""
+    """Where the backbones come from: ``bundled:<name>``, a checkpoint directory or a hub id
+    (at a pinned revision, downloaded into ``cache_dir``)."""
 
     llm: str
     encoder: str
+    llm_revision: str | None
+    encoder_revision: str | None
+    cache_dir: str
+
+    def revision(self, role: str) -> str | None:
+        """The configured hub revision of ``role`` (``llm`` or ``encoder``)."""
+        return getattr(self, f"{role}_revision")
 
 
 @dataclass(frozen=True)
@@ -211,7 +219,9 @@ class PipelineConfig:
     adapter: AdapterSettings
     training: Training
     evaluation: Evaluation
-    trained_samples_per_seed: dict[str, int]  # the single-audio sets some variant trains on
+    # Table III: the most targets one variant trains on per seed and per pair (the papers' 2N, 2M).
+    samples_per_training_seed: int
+    samples_per_training_pair: int
 
     @property
     def text_model(self) -> str | None:
@@ -259,11 +269,12 @@ class PipelineConfig:
                 )
                 for name, entry in config["variants"].items()
             },
-            pairs=PairingConfig(**config["pairs"]),
+            pairs=PairingConfig.from_validated(config["pairs"]),
             adapter=AdapterSettings(**config["adapter"]),
             training=Training.from_validated(config["training"]),
             evaluation=_evaluation(config),
-            trained_samples_per_seed=trained_samples_per_seed(config),
+            samples_per_training_seed=samples_per_training_source(config, audios=1),
+            samples_per_training_pair=samples_per_training_source(config, audios=2),
         )
 
 

@@ -12,10 +12,10 @@ from balsa_core.config import (
     evaluation_input_files,
     generation_params,
     pair_sets,
+    samples_per_training_source,
     single_audio_sets,
     target_set_entry,
     target_set_backend,
-    trained_samples_per_seed,
     validate_config,
     variant_mix,
     variant_training,
@@ -43,6 +43,8 @@ MODEL_GPUS = 1 if config["gpus"] else 0
 TRAINING_GPUS = config["training"]["distributed"]["processes_per_node"] if config["gpus"] else 0
 # Training's threads: threads_per_job for each of its processes.
 TRAINING_THREADS = MODEL_THREADS * config["training"]["distributed"]["processes_per_node"]
+# The backbones' shapes, written once the settings they constrain are checked (check_shapes).
+SHAPES = "models/shapes.json"
 
 # Every process of a job (the rule's script in its conda environment, torchrun's training
 # processes, vLLM's workers) imports balsa_core from this workflow directory: envs/*.yaml hold
@@ -121,6 +123,11 @@ def generation_models(wildcards):
     """The prepared backbone, for the backends that run it here (not for ground truth or a server)."""
     backend = target_set_backend(config, wildcards.target_set)
     return ["models/llm.json"] if backend and backend[1]["type"] != "openai" else []
+
+
+def generation_shape_check(wildcards):
+    """The shape check, before a backbone generates (ancient: a new check alone reruns nothing)."""
+    return [ancient(SHAPES)] if generation_models(wildcards) else []
 
 
 def question_file(wildcards):

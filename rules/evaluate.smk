@@ -44,6 +44,7 @@ rule evaluation_features:
     input:
         questions="data/eval/items/{evaluation}.parquet",
         encoder="models/encoder.json",
+        shapes=ancient(SHAPES),
     output:
         index="data/eval/features/{evaluation}/index.parquet",
     params:
@@ -68,6 +69,7 @@ rule evaluate_adapter:
         corpus_features=feature_indexes(),
         adapter="models/adapters/{variant}/adapter.safetensors",
         llm="models/llm.json",
+        shapes=ancient(SHAPES),
     output:
         answers="results/eval/{evaluation}/{variant}.answers.parquet",
         metrics="results/eval/{evaluation}/{variant}.json",
@@ -93,6 +95,7 @@ rule evaluate_text_ceiling:
         questions="data/eval/items/{evaluation}.parquet",
         llm="models/llm.json",
     output:
+        shapes=ancient(SHAPES),
         answers="results/eval/{evaluation}/text_ceiling.answers.parquet",
         metrics="results/eval/{evaluation}/text_ceiling.json",
     params:

@@ -4,6 +4,7 @@ rule cache_features:
     input:
         metadata="data/metadata/{corpus}.parquet",
         encoder="models/encoder.json",
+        shapes=ancient(SHAPES),
     output:
         index="data/features/{corpus}/index.parquet",
     params:

@@ -5,6 +5,7 @@ rule generate_targets:
     input:
         metadata=["data/metadata/{corpus}.parquet"],
         llm=generation_models,
+        shapes=generation_shape_check,
         questions=question_file,
     output:
         targets="data/targets/{corpus}/{target_set}.parquet",
@@ -34,6 +35,7 @@ rule generate_pair_targets:
         metadata=metadata_tables(),
         pairs="data/pairs/pairs.parquet",
         llm=generation_models,
+        shapes=generation_shape_check,
     output:
         targets="data/pair_targets/{target_set}.parquet",
         quality="data/pair_targets/{target_set}.quality.json",

@@ -10,9 +10,10 @@ rule untrained_adapter:
         features=feature_indexes(),
         llm="models/llm.json",
         encoder="models/encoder.json",
+        shapes=ancient(SHAPES),
     output:
         weights="models/adapters/{}/adapter.safetensors".format(UNTRAINED),
-        spec="models/adapters/{}/adapter_config.json".format(UNTRAINED),
+        spec="models/adapters/{}/balsa_adapter.json".format(UNTRAINED),
     params:
         template=prompt_template(),
         features=canonical(config["features"]),

@@ -22,10 +22,13 @@ rule metadata:
 rule data_summary:
     input:
         metadata=metadata_tables(),
+        # Table III's multi-audio columns, when a variant trains on two-audio sets.
+        pairs=["data/pairs/pairs.parquet"] if samples_per_training_source(config, audios=2) else [],
     output:
         summary="results/data_summary.csv",
     params:
-        samples_per_seed=trained_samples_per_seed(config),
+        samples_per_seed=samples_per_training_source(config, audios=1),
+        samples_per_pair=samples_per_training_source(config, audios=2),
     resources:
         **job_resources("data_summary"),
     log:

@@ -9,10 +9,11 @@ rule train_adapter:
         features=feature_indexes(),
         llm="models/llm.json",
         encoder="models/encoder.json",
+        shapes=ancient(SHAPES),
         init_from=stage_one_adapter,
     output:
         weights="models/adapters/{variant}/adapter.safetensors",
-        spec="models/adapters/{variant}/adapter_config.json",
+        spec="models/adapters/{variant}/balsa_adapter.json",
         loss="models/adapters/{variant}/loss.csv",
         loss_plot=report(
             "models/adapters/{variant}/loss.png", caption="../report/loss.rst", category="Training", labels={"variant": "{variant}"}

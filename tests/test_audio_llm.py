@@ -173,8 +173,8 @@ def test_an_adapter_saved_before_the_system_message_setting_renders_as_it_did(mo
 def test_from_pretrained_restores_the_trained_adapter(model, tiny_llm_dir, tiny_whisper_dir, tmp_path):
     spec = tiny_spec(model, tiny_llm_dir, tiny_whisper_dir)
     model.save_adapter(tmp_path, spec)
-    restored, restored_spec = AudioLLM.from_pretrained(tmp_path)
-    assert restored_spec == spec
+    restored = AudioLLM.from_pretrained(tmp_path)
+    assert restored.spec == spec
     for name, tensor in model.adapter.state_dict().items():
         torch.testing.assert_close(restored.adapter.state_dict()[name], tensor)
     probe = [example(7, None)]
@@ -186,7 +186,7 @@ def test_generate_answers_about_several_audio_files_through_the_encoder(
 ):
     spec = tiny_spec(model, tiny_llm_dir, tiny_whisper_dir)
     model.save_adapter(tmp_path / "adapter", spec)
-    restored, _ = AudioLLM.from_pretrained(tmp_path / "adapter")
+    restored = AudioLLM.from_pretrained(tmp_path / "adapter")
     tone = torch.sin(torch.arange(16_000) * 0.05).numpy().astype("float32")
     paths = [tmp_path / "a.wav", tmp_path / "b.wav"]
     soundfile.write(paths[0], tone, 16_000)
@@ -197,6 +197,6 @@ def test_generate_answers_about_several_audio_files_through_the_encoder(
     assert [f.shape[:2] for f in features] == [(2, 50), (2, 25)], "one span per audio, trimmed to its length"
     expected = restored.generate_batch([Example(features, "Explain the difference between the audio clips.")], 5)
     assert answer == expected[0]
-    without_encoder, _ = AudioLLM.from_pretrained(tmp_path / "adapter", with_encoder=False)
+    without_encoder = AudioLLM.from_pretrained(tmp_path / "adapter", with_encoder=False)
     with pytest.raises(ValueError, match="no encoder"):
         without_encoder.generate(paths, "What do you hear?")

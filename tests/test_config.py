@@ -11,8 +11,8 @@ from balsa_core.config import (
     load_config,
     pair_sets,
     samples_per_seed,
+    samples_per_training_source,
     single_audio_sets,
-    trained_samples_per_seed,
     unconfigured_evaluations,
     validate_config,
 )
@@ -62,6 +62,14 @@ MISTAKES = {
     "global-batch-not-a-multiple-of-micro-batch": (
         {"training.micro_batch_size": 6, "training.global_batch_size": 16},
         "multiple of training.micro_batch_size",
+    ),
+    "pairs-of-an-unknown-corpus": (
+        {"pairs.corpora": {"esc50": {}}},
+        r"pairs\.corpora\.esc50: no corpus of that name under corpora",
+    ),
+    "pairs-a-corpus-cannot-start": (
+        {"pairs.corpora": {"demo_tags": {"pairs_per_clip": 3}}},
+        r"pairs\.corpora\.demo_tags: max_uses \(2\) < pairs_per_clip \(3\)",
     ),
     "demo-benchmark-file-the-demo-does-not-write": (
         {"evaluation.benchmarks.mmau.files": ["data/demo/benchmarks/mmau/mmau-test.json"]},
@@ -128,7 +136,8 @@ def test_a_stage_two_variant_is_valid_and_its_sets_count_once():
     config["variants"]["ma_difference"] = {"init_from": "positive_negative", "difference": 2}
     validated = validate_config(config, base_dir=REPO)
     assert samples_per_seed(validated, "difference") == 2
-    assert "init_from" not in trained_samples_per_seed(validated)
+    # init_from is no target set: the stage-2 variant draws 2 targets per pair, none per seed.
+    assert samples_per_training_source(validated, audios=2) == 2
 
 
 def test_backend_options_are_checked_per_type():
@@ -150,7 +159,9 @@ def test_samples_per_seed_is_the_most_any_variant_draws():
     assert samples_per_seed(config, "positive") == 2
     assert samples_per_seed(config, "negative") == 1
     assert samples_per_seed(config, "combined") == 1, "sets no variant trains on are still generated once"
-    assert trained_samples_per_seed(config) == {"negative": 1, "positive": 2, "rule_based": 1}
+    # Table III counts one variant's samples per seed: positive_only's and positive_negative's 2.
+    assert samples_per_training_source(config, audios=1) == 2
+    assert samples_per_training_source(config, audios=2) == 0, "no demo variant trains on pairs"
     assert single_audio_sets(config) == ["combined", "negative", "positive", "questions", "rule_based"]
     assert pair_sets(config) == ["caption_both", "difference"]
 

@@ -166,3 +166,59 @@ def test_across_stays_fast_when_one_corpus_dominates():
     clips = train_clips("audioset", 38_000) + train_clips("esc50", 2_000)
     pairs = make_pairs(metadata(clips), PairingConfig(scope="across"))
     assert len(pairs) == 4_000, "each esc50 clip is used twice, each time with an audioset clip"
+
+
+def test_named_corpora_alone_are_paired_each_under_its_own_limits():
+    config = PairingConfig.from_validated(
+        {
+            "scope": "within",
+            "pairs_per_clip": 1,
+            "max_uses": 2,
+            "seed": 4,
+            "corpora": {"esc50": {"pairs_per_clip": 3, "max_uses": 6}, "clotho": {}},
+        }
+    )
+    frame = metadata(train_clips("esc50", 10) + train_clips("clotho", 6) + train_clips("vocalsound", 5))
+    pairs = make_pairs(frame, config)
+    assert set(pairs["first_corpus"]) == {"esc50", "clotho"}, "vocalsound is not named"
+    per_corpus = pairs.groupby("first_corpus").size().to_dict()
+    # esc50: each of its 10 clips starts 3 pairs (6 uses leave room); clotho: the section's one each.
+    assert per_corpus == {"esc50": 30, "clotho": 6}
+    assert max(uses(pairs[pairs["first_corpus"] == "esc50"]).values()) <= 6
+    assert set(uses(pairs[pairs["first_corpus"] == "clotho"]).values()) == {2}
+    assert (pairs["first_corpus"] == pairs["second_corpus"]).all()
+
+
+def test_max_pairs_cuts_a_corpus_to_a_seeded_draw_of_its_pairs():
+    def capped(seed: int) -> pd.DataFrame:
+        corpora = {"audiocaps": {"max_pairs": 7}, "esc50": {"max_pairs": 50}}
+        return make_pairs(frame, PairingConfig.from_validated({**sections, "seed": seed, "corpora": corpora}))
+
+    sections = {"scope": "within", "pairs_per_clip": 1, "max_uses": 2}
+    frame = metadata(train_clips("audiocaps", 20) + train_clips("esc50", 8))
+    pairs = capped(seed=0)
+    assert pairs.groupby("first_corpus").size().to_dict() == {"audiocaps": 7, "esc50": 8}, "esc50 is under its cap"
+    assert list(pairs["pair_id"]) == [f"pair-{k:06d}" for k in range(15)]
+    uncapped = make_pairs(frame, PairingConfig(**sections, seed=0))
+    assert unordered(pairs) < unordered(uncapped), "the cap keeps some of the same pairing"
+    pd.testing.assert_frame_equal(pairs, capped(seed=0))
+    assert unordered(capped(seed=1)) != unordered(pairs)
+
+
+def test_a_corpus_without_its_own_limits_pairs_as_before():
+    frame = metadata(train_clips("clotho", 7) + train_clips("esc50", 4))
+    everything = PairingConfig.from_validated({"scope": "within", "pairs_per_clip": 1, "max_uses": 2, "seed": 0})
+    pd.testing.assert_frame_equal(make_pairs(frame, everything), make_pairs(frame, PairingConfig()))
+
+
+def test_a_corpus_whose_limits_leave_no_room_is_refused():
+    with pytest.raises(ValueError, match=r"pairs\.corpora\.esc50: max_uses \(2\) < pairs_per_clip \(3\)"):
+        PairingConfig.from_validated(
+            {
+                "scope": "within",
+                "pairs_per_clip": 1,
+                "max_uses": 2,
+                "seed": 0,
+                "corpora": {"esc50": {"pairs_per_clip": 3}},
+            }
+        )

@@ -41,6 +41,7 @@ def test_derived_settings_come_from_the_helpers_that_give_the_rules_params():
             "prompt": None,
             "questions": None,
             "backend": None,
+            "templates": None,
             **target_set_entry(validated, name),
         }
     # rule_based trains four times the shared epochs.
@@ -50,7 +51,7 @@ def test_derived_settings_come_from_the_helpers_that_give_the_rules_params():
         expected["distributed"] = {"rdzv_endpoint": None, **expected["distributed"]}
         assert dataclasses.asdict(variant.training) == expected
     assert pipeline.variants["positive_negative"].mix == {"positive": 1, "negative": 1}
-    assert pipeline.trained_samples_per_seed == {"negative": 1, "positive": 2, "rule_based": 1}
+    assert (pipeline.samples_per_training_seed, pipeline.samples_per_training_pair) == (2, 0)
     assert dataclasses.asdict(pipeline.prompts) == {
         "begin_audio": "[Begin of audio]",
         "end_audio": "[End of audio]",

@@ -16,15 +16,22 @@ def metadata(clips: list[tuple[str, str, int, str, float]]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["seed_id", "clip_id", "corpus", "split", "duration_s"])
 
 
-def expected(rows: list[tuple[str, float, int, int, int]]) -> pd.DataFrame:
-    return pd.DataFrame(rows, columns=list(SUMMARY_COLUMNS)).astype(
-        {"duration_h": "float64", "clips": "int64", "seeds": "int64", "training_samples": "int64"}
-    )
+Row = tuple[str, float, float, int, float, int, int, int]
 
 
-def assert_summary_equal(actual: pd.DataFrame, rows: list[tuple[str, float, int, int, int]]) -> None:
+def expected(rows: list[Row]) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=list(SUMMARY_COLUMNS))
+
+
+def assert_summary_equal(actual: pd.DataFrame, rows: list[Row]) -> None:
     pd.testing.assert_frame_equal(actual, expected(rows), check_dtype=False)
-    assert list(actual.dtypes.astype(str))[1:] == ["float64", "int64", "int64", "int64"]
+    hours, counts = "float64", "int64"
+    assert list(actual.dtypes.astype(str))[1:] == [hours, hours, counts, hours, counts, counts, counts]
+
+
+def single_audio(corpus: str, hours: float, samples_per_seed: int, clips: int, seeds: int) -> Row:
+    """A row without multi-audio samples; Equi. Duration is the hours times the samples per seed."""
+    return (corpus, hours, round(hours * samples_per_seed, 2), seeds * samples_per_seed, 0.0, 0, clips, seeds)
 
 
 def test_hand_computed_table_counts_each_clip_once_and_every_seed():
@@ -40,14 +47,14 @@ def test_hand_computed_table_counts_each_clip_once_and_every_seed():
         ]
     )
     # clotho: (5400 + 1800) s = 2 h from 2 clips, 8 captions; esc50: 3 x 1200 s = 1 h, 3 tag seeds.
-    # Every seed yields one positive and one negative target.
-    summary = data_summary(frame, {"positive": 1, "negative": 1})
+    # A variant trains on two targets per seed (one positive and one negative, say): the papers' 2N.
+    summary = data_summary(frame, 2)
     assert_summary_equal(
         summary,
         [
-            ("clotho", 2.0, 2, 8, 16),
-            ("esc50", 1.0, 3, 3, 6),
-            ("Total", 3.0, 5, 11, 22),
+            ("clotho", 2.0, 4.0, 16, 0.0, 0, 2, 8),
+            ("esc50", 1.0, 2.0, 6, 0.0, 0, 3, 3),
+            ("Total", 3.0, 6.0, 22, 0.0, 0, 5, 11),
         ],
     )
 
@@ -57,10 +64,16 @@ def test_hours_are_rounded_and_the_total_adds_the_rounded_rows():
         [("a-1", "a", 2, "train", 100.0), ("b-1", "b", 1, "train", 100.0), ("c-1", "c", 1, "train", 100.0)]
     )
     # 100 s = 0.0277... h shows as 0.03; the total is the 0.09 the rows add up to, not 300 s = 0.08 h.
-    summary = data_summary(frame, {"positive": 2})
+    # Equi. Duration rounds 200 s = 0.0555... h to 0.06, and its total adds those rows as well.
+    summary = data_summary(frame, 2)
     assert_summary_equal(
         summary,
-        [("a", 0.03, 1, 2, 4), ("b", 0.03, 1, 1, 2), ("c", 0.03, 1, 1, 2), ("Total", 0.09, 3, 4, 8)],
+        [
+            ("a", 0.03, 0.06, 4, 0.0, 0, 1, 2),
+            ("b", 0.03, 0.06, 2, 0.0, 0, 1, 1),
+            ("c", 0.03, 0.06, 2, 0.0, 0, 1, 1),
+            ("Total", 0.09, 0.18, 8, 0.0, 0, 3, 4),
+        ],
     )
 
 
@@ -73,8 +86,15 @@ def test_unknown_durations_count_as_zero_and_are_reported(caplog):
         ]
     )
     with caplog.at_level(logging.WARNING, logger="balsa_core.summary"):
-        summary = data_summary(frame, {"positive": 1})
-    assert_summary_equal(summary, [("clotho", 1.0, 2, 4, 4), ("esc50", 0.0, 1, 1, 1), ("Total", 1.0, 3, 5, 5)])
+        summary = data_summary(frame, 1)
+    assert_summary_equal(
+        summary,
+        [
+            single_audio("clotho", 1.0, 1, 2, 4),
+            single_audio("esc50", 0.0, 1, 1, 1),
+            single_audio("Total", 1.0, 1, 3, 5),
+        ],
+    )
     [record] = caplog.records
     assert record.levelno == logging.WARNING
     assert "2 training clip(s)" in record.getMessage()
@@ -83,10 +103,47 @@ def test_unknown_durations_count_as_zero_and_are_reported(caplog):
 
 def test_known_durations_log_no_warning(caplog):
     with caplog.at_level(logging.WARNING, logger="balsa_core.summary"):
-        data_summary(metadata([("a-1", "a", 1, "train", 10.0)]), {"positive": 1})
+        data_summary(metadata([("a-1", "a", 1, "train", 10.0)]), 1)
     assert caplog.records == []
 
 
 def test_no_training_rows_give_a_zero_total_only():
     frame = metadata([("v-1", "clotho", 3, "val", 60.0)])
-    assert_summary_equal(data_summary(frame, {"positive": 1}), [("Total", 0.0, 0, 0, 0)])
+    assert_summary_equal(data_summary(frame, 1), [single_audio("Total", 0.0, 1, 0, 0)])
+
+
+def pairs_of(*pairs: tuple[str, str, str]) -> pd.DataFrame:
+    """(first clip, second clip, first clip's corpus) rows of a pairs table."""
+    return pd.DataFrame(pairs, columns=["first_clip_id", "second_clip_id", "first_corpus"])
+
+
+def test_multi_audio_columns_count_each_pair_per_sample_under_its_first_clips_corpus():
+    frame = metadata(
+        [
+            ("esc50-1", "esc50", 1, "train", 1800.0),
+            ("esc50-2", "esc50", 1, "train", 1800.0),
+            ("esc50-3", "esc50", 1, "train", 3600.0),
+            ("clotho-a", "clotho", 5, "train", 3600.0),
+            ("clotho-b", "clotho", 5, "train", 3600.0),
+            ("vocal-1", "vocalsound", 1, "train", 3600.0),
+        ]
+    )
+    # esc50's three pairs hold 1 + 1.5 + 1.5 = 4 h of audio; clotho's one pair 2 h; vocalsound pairs nothing.
+    pairs = pairs_of(
+        ("esc50-1", "esc50-2", "esc50"),
+        ("esc50-2", "esc50-3", "esc50"),
+        ("esc50-3", "esc50-1", "esc50"),
+        ("clotho-a", "clotho-b", "clotho"),
+    )
+    # Two targets per pair (the papers' 2M): twice the pairs and twice their audio.
+    summary = data_summary(frame, 2, pairs, samples_per_pair=2)
+    assert_summary_equal(
+        summary,
+        [
+            ("clotho", 2.0, 4.0, 20, 4.0, 2, 2, 10),
+            ("esc50", 2.0, 4.0, 6, 8.0, 6, 3, 3),
+            ("vocalsound", 1.0, 2.0, 2, 0.0, 0, 1, 1),
+            ("Total", 5.0, 10.0, 28, 12.0, 8, 6, 14),
+        ],
+    )
+    assert_summary_equal(data_summary(frame, 2, pairs, samples_per_pair=0), data_summary(frame, 2).values.tolist())

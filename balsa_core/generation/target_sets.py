@@ -7,8 +7,10 @@ A target set pairs a *source* of targets with the instruction the adapter is tra
   "explain the difference" and "caption both"; Equation 2);
 * ``questions``: the backbone answers questions from a user-supplied file, each question
   serving as the generation prompt (BALSa-OpenAQA; Equation 3);
-* ``ground_truth``: the rule-based template baseline: a fixed instruction ("Describe the
-  audio.") whose target is the seed itself, the human caption or the tag list.
+* ``ground_truth``: the rule-based template baseline: an instruction ("Describe the audio.")
+  whose target is the seed itself, the human caption or the tag list. The papers "design several
+  rule-based prompt templates" (LISTEN, Sec. 5.4): with ``templates`` each seed's samples take
+  distinct ones, in a seeded order drawn per seed.
 
 Requests are rows with a stable ``target_id`` (``<seed or pair id>|<set>|<sample>``) sorted by
 that id, so the same inputs always give the same requests in the same order; the shards cut
@@ -53,10 +55,22 @@ class TargetSet:
     samples_per_seed: int = 1
     names_absent_sounds: bool = False  # its targets list absent sounds: check them for leaks
     backend: str | None = None  # a generation.backends entry; None: the default backend
+    templates: list[str] | None = None  # the rule-based templates of a ground-truth set, in place of prompt
 
     @property
     def uses_backend(self) -> bool:
         return self.source != "ground_truth"
+
+    def instructions(self, seed_ids: Sequence[str], sample_index: Sequence[int], seed: int) -> list[str]:
+        """The instruction of each (seed, sample): the prompt, or with ``templates`` the
+        ``sample_index``-th of the seed's own seeded order of them (distinct while they last)."""
+        if self.templates is None:
+            return [self.prompt] * len(seed_ids)
+        orders: dict[str, list[str]] = {}
+        for seed_id in seed_ids:
+            if seed_id not in orders:
+                orders[seed_id] = random.Random(f"{seed}|{seed_id}").sample(self.templates, len(self.templates))
+        return [orders[seed_id][index % len(self.templates)] for seed_id, index in zip(seed_ids, sample_index)]
 
 
 def requests_for(
@@ -82,14 +96,15 @@ def requests_for(
                 raise ValueError(f"target set {target_set.name!r} asks questions; no question file given")
             requests = _question_requests(target_set, seeds, questions, template, seed)
         else:
-            requests = _seed_requests(target_set, seeds, template)
+            requests = _seed_requests(target_set, seeds, template, seed)
     return requests.sort_values("target_id", ignore_index=True)[REQUEST_COLUMNS]
 
 
-def _seed_requests(target_set: TargetSet, seeds: pd.DataFrame, template: PromptTemplate) -> pd.DataFrame:
+def _seed_requests(target_set: TargetSet, seeds: pd.DataFrame, template: PromptTemplate, seed: int) -> pd.DataFrame:
     repeated = seeds.loc[seeds.index.repeat(target_set.samples_per_seed)].reset_index(drop=True)
     sample_index = repeated.groupby("seed_id").cumcount()
     ground_truth = target_set.source == "ground_truth"
+    instructions = target_set.instructions(repeated["seed_id"].tolist(), sample_index.tolist(), seed)
     return _frame(
         target_set,
         source_ids=repeated["seed_id"],
@@ -98,9 +113,10 @@ def _seed_requests(target_set: TargetSet, seeds: pd.DataFrame, template: PromptT
         corpus=repeated["corpus"],
         split=repeated["split"],
         sample_index=sample_index,
-        instruction=[target_set.prompt] * len(repeated),
+        instruction=instructions,
         prompt=[
-            None if ground_truth else template.user_message([text], target_set.prompt) for text in repeated["seed_text"]
+            None if ground_truth else template.user_message([text], instruction)
+            for text, instruction in zip(repeated["seed_text"], instructions)
         ],
         reference=list(repeated["seed_text"]) if ground_truth else [None] * len(repeated),
     )

@@ -25,9 +25,10 @@ from balsa_core.config import TEXT_CEILING
 from balsa_core.evaluation.grounding import build_grounding_items, grounding_metrics, score_grounding
 from balsa_core.evaluation.hallucination import build_hallucination_items
 from balsa_core.evaluation.instruction_following import build_if_items
+from balsa_core.evaluation.judge import judge_verdicts, needs_judge
 from balsa_core.evaluation.loaders import load_benchmark
 from balsa_core.evaluation.loaders.common import ITEM_COLUMNS
-from balsa_core.evaluation.registry import EVALUATIONS, FREE_FORM, GROUNDING, TABLE4, TABLE5
+from balsa_core.evaluation.registry import EVALUATIONS, FREE_FORM, GROUNDING, NO_JUDGE, TABLE4, TABLE5
 from balsa_core.evaluation.suite import (
     INSTRUCTION,
     AnswerInstructions,
@@ -45,8 +46,8 @@ from balsa_core.ontology import load_ontology
 from balsa_core.readers.audiocaps import find_audio
 from balsa_core.readers.audioset import read_segments
 from balsa_core.reports import plot_results_table
+from balsa_core.settings import Evaluation as EvaluationSettings
 from balsa_core.settings import (
-    Answering,
     Grounding,
     Hallucination,
     InstructionFollowing,
@@ -82,7 +83,7 @@ def evaluation_items(config: PipelineConfig, evaluation: str, clips: Path, quest
     known = read_evaluation_clips(clips)
     # None: no released files configured, the evaluation is built from held-out clips.
     benchmark = settings.benchmarks.get(evaluation)
-    if evaluation == "instruction_following":
+    if evaluation == "instruction_following" and benchmark is None:
         following = settings.instruction_following
         built = instruction_items(held_out(known, following.max_clips), following)
     elif evaluation == "hallucination" and benchmark is None:
@@ -164,7 +165,7 @@ def evaluate_adapter(
     askable = feature_keys.map(store.__contains__).astype(bool)
 
     def answer(asked: pd.DataFrame, max_new_tokens: int) -> list[str]:
-        audio_llm, _ = AudioLLM.from_pretrained(adapter.parent, with_encoder=False)
+        audio_llm = AudioLLM.from_pretrained(adapter.parent, with_encoder=False)
         batch_size = config.evaluation.answering.batch_size
         return answer_with_audio(
             audio_llm, list(feature_keys[askable]), list(asked["prompt"]), store, batch_size, max_new_tokens
@@ -177,7 +178,7 @@ def evaluate_adapter(
         askable,
         "audio missing or unreadable",
         answer,
-        config.evaluation.answering,
+        config.evaluation,
         answers,
         metrics,
     )
@@ -212,7 +213,7 @@ def evaluate_text_ceiling(
         askable,
         "no text description of the clip",
         answer,
-        answering,
+        config.evaluation,
         answers,
         metrics,
     )
@@ -225,28 +226,36 @@ def _answer_and_score(
     askable: pd.Series,
     skip_reason: str,
     answer: Answerer,
-    answering: Answering,
+    settings: EvaluationSettings,
     answers: Path,
     metrics: Path,
 ) -> None:
-    """Ask ``model`` the ``askable`` items, skip the rest with ``skip_reason``, score the replies
-    and write the answer sheet and the metrics."""
+    """Ask ``model`` the ``askable`` items, skip the rest with ``skip_reason`` (and those only a
+    judge can score when none is configured), score the replies and write the answer sheet and
+    the metrics."""
+    answering = settings.answering
     max_new_tokens = answering.instruction_max_new_tokens if evaluation in FREE_FORM else answering.max_new_tokens
-    asked = items[askable].reset_index(drop=True)
+    unjudged = askable & needs_judge(items) & (settings.judge is None)
     for clip in items.loc[~askable, "audio_path"].unique()[:20]:
         log.warning("%s: skipping the items of %s (%s)", evaluation, clip, skip_reason)
+    skipped = {skip_reason: int((~askable).sum())}
+    if unjudged.any():
+        log.warning("%s: skipping %d items (%s)", evaluation, int(unjudged.sum()), NO_JUDGE)
+        skipped[NO_JUDGE] = int(unjudged.sum())
+    asked = items[askable & ~unjudged].reset_index(drop=True)
     replies = answer(asked, max_new_tokens) if len(asked) else []
     # Grounding scores descriptions by the tag words they name; the rest read back an answer.
-    score, summarize = (
-        (score_grounding, grounding_metrics) if evaluation == GROUNDING else (score_replies, evaluation_metrics)
-    )
-    scored = score(asked, replies)
+    if evaluation == GROUNDING:
+        scored, summarize = score_grounding(asked, replies), grounding_metrics
+    else:
+        verdicts = judge_verdicts(asked, replies, settings.judge)
+        scored, summarize = score_replies(asked, replies, verdicts), evaluation_metrics
     summary = {
         "evaluation": evaluation,
         "model": model,
         "items": len(items),
         "answered": len(scored),
-        "skipped": {skip_reason: int((~askable).sum())},
+        "skipped": skipped,
         **summarize(scored),
     }
     answers.parent.mkdir(parents=True, exist_ok=True)
@@ -437,7 +446,8 @@ def subsample(items: pd.DataFrame, count: int, seed: int) -> pd.DataFrame:
 def with_clip_columns(items: pd.DataFrame, clips: pd.DataFrame) -> pd.DataFrame:
     """Add ``clip_id`` (when the loader gave none: the normalised audio path), and for a clip the
     training metadata knows its window, its description and its ``corpus_clip_id``, the key its
-    features are cached under with its corpus (None otherwise)."""
+    features are cached under with its corpus (None otherwise). A loader's own ``description``
+    (Speech-IFEval's transcript, the text-only backbone's stand-in for the audio) is kept."""
     items = items.copy()
     keys = items["audio_path"].map(os.path.normpath)
     if "clip_id" not in items.columns:
@@ -446,7 +456,8 @@ def with_clip_columns(items: pd.DataFrame, clips: pd.DataFrame) -> pd.DataFrame:
     known.index = items.index
     items["offset_s"] = known["offset_s"].fillna(0.0).astype(float)
     items["duration_s"] = known["duration_s"].astype(float)
-    items["description"] = known["description"].astype(object).where(known["description"].notna(), None)
+    described = items["description"] if "description" in items.columns else known["description"]
+    items["description"] = described.astype(object).where(described.notna(), None)
     items["corpus_clip_id"] = known["clip_id"].astype(object).where(known["clip_id"].notna(), None)
     ordered = list(ITEM_COLUMNS) + CLIP_COLUMNS
     return items[ordered + [column for column in items.columns if column not in ordered]]

@@ -37,7 +37,7 @@ def untrained_adapter(
     seed = config.training.seed
     adapter = initial_adapter(adapter_config, seed, store, store)
     model = AudioLLM(backbone, tokenizer, adapter, config.prompts)
-    model.save_adapter(weights.parent, audio_llm_spec(adapter_config, llm_path, encoder, config))
+    model.save_adapter(weights.parent, audio_llm_spec(adapter_config, llm, encoder, config))
     log.info("untrained adapter (seed %d): %s", seed, adapter_config)
 
 

@@ -35,9 +35,15 @@ def metadata(config: PipelineConfig, corpus: str, metadata: Path, rejects: Path)
         log.warning("%s: rejected %s (%s): %s", corpus, reject.audio_path, reject.source, reject.reason)
 
 
-def data_summary(config: PipelineConfig, metadata: Sequence[Path], summary: Path) -> None:
-    """Table III of the papers: audio hours, clips and training samples per corpus."""
-    table = summarize(_read_all(metadata), config.trained_samples_per_seed)
+def data_summary(config: PipelineConfig, metadata: Sequence[Path], pairs: Path | None, summary: Path) -> None:
+    """Table III of the journal: audio hours, equivalent hours and training samples per corpus,
+    single-audio and multi-audio (``pairs``: when a variant trains on two-audio sets)."""
+    table = summarize(
+        _read_all(metadata),
+        config.samples_per_training_seed,
+        pd.read_parquet(pairs) if pairs else None,
+        config.samples_per_training_pair,
+    )
     summary.parent.mkdir(parents=True, exist_ok=True)
     table.to_csv(summary, index=False)
     log.info("data summary:\n%s", table.to_string(index=False))

@@ -147,7 +147,8 @@ def train_on_this_process(job: TrainingJob) -> None:
         model, training_set, store, loop_config, checkpoints / run_key, world, validation_set
     )
     if world.is_main:
-        model.save_adapter(adapter_dir, audio_llm_spec(adapter_config, llm_path, job.encoder, config))
+        model.spec = audio_llm_spec(adapter_config, job.llm, job.encoder, config, job.variant)
+        model.save_pretrained(adapter_dir)
         history.to_csv(adapter_dir / "loss.csv", index=False)
         plot_loss_curve(history, adapter_dir / "loss.png", title=f"adapter training: {adapter_dir.name}")
         # A finished run needs no checkpoints; a later change of inputs starts afresh.
@@ -208,21 +209,42 @@ def initial_adapter(config: AdapterConfig, seed: int, store: FeatureStore, clip_
 
 
 def audio_llm_spec(
-    adapter_config: AdapterConfig, llm_path: str, encoder_manifest: Path, config: PipelineConfig
+    adapter_config: AdapterConfig,
+    llm_manifest: Path,
+    encoder_manifest: Path,
+    config: PipelineConfig,
+    variant: str | None = None,
 ) -> AudioLLMSpec:
-    """What ``AudioLLM.from_pretrained`` rebuilds the model from, saved beside the weights."""
+    """What ``AudioLLM.from_pretrained`` rebuilds the model from, saved beside the weights: the
+    backbones by absolute path (so it loads from any directory) and by hub id and commit (so it
+    loads on another machine), and what ``variant`` trained on (``None``: the untrained adapter)."""
     from balsa_core.audio_llm import AudioLLMSpec
     from balsa_core.backbones import ModelManifest
 
+    llm, encoder = ModelManifest.read(llm_manifest), ModelManifest.read(encoder_manifest)
     features = config.features
+    training = None
+    if variant is not None:
+        settings = config.variants[variant]
+        training = {
+            "variant": variant,
+            "mix": dict(settings.mix),
+            "init_from": settings.init_from,
+            "corpora": sorted(config.corpora),
+        }
     return AudioLLMSpec(
         adapter=adapter_config,
-        llm_path=llm_path,
-        encoder_path=ModelManifest.read(encoder_manifest).path,
+        llm_path=str(Path(llm.path).resolve()),
+        encoder_path=str(Path(encoder.path).resolve()),
         encoder_layers=list(features.layers),
         template=config.prompts,
         encoder_window=features.window,
         encoder_trim=features.trim,
+        llm_hub_id=llm.hub_id,
+        llm_commit=llm.commit,
+        encoder_hub_id=encoder.hub_id,
+        encoder_commit=encoder.commit,
+        training=training,
     )
 
 

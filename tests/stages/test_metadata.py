@@ -20,13 +20,15 @@ def test_each_corpus_becomes_its_metadata_with_its_name_in_every_id(demo_metadat
         assert pd.read_parquet(table.with_suffix(".rejects.parquet")).empty
 
 
-def test_the_summary_counts_the_targets_of_the_trained_sets_per_training_seed(tmp_path: Path, demo_metadata) -> None:
+def test_the_summary_counts_one_variants_targets_per_training_seed(tmp_path: Path, demo_metadata) -> None:
     config, tables = demo_metadata
-    data_summary(config, tables, tmp_path / "summary.csv")
+    data_summary(config, tables, None, tmp_path / "summary.csv")
     summary = pd.read_csv(tmp_path / "summary.csv").set_index("corpus")
     assert list(summary.index) == [*sorted(config.corpora), "Total"]
-    per_seed = sum(config.trained_samples_per_seed.values())
-    assert (summary["training_samples"] == summary["seeds"] * per_seed).all()
+    # The demo's variants train on at most 2 targets per seed (the papers' 2N); none on pairs.
+    assert config.samples_per_training_seed == 2 and config.samples_per_training_pair == 0
+    assert (summary["training_samples"] == summary["seeds"] * config.samples_per_training_seed).all()
+    assert (summary["multi_audio_samples"] == 0).all()
 
 
 def test_pairs_join_two_training_clips_of_one_corpus(tmp_path: Path, demo_metadata) -> None:

@@ -11,7 +11,7 @@ import pytest
 from report_screenshot import find_chromium, screenshot
 from workflow_run import adapters, generated_targets, planned_after, planned_jobs, snakemake
 
-from balsa_core.config import load_config, trained_samples_per_seed, variant_mix
+from balsa_core.config import load_config, samples_per_training_source, variant_mix
 from balsa_core.evaluation.registry import table_columns
 from balsa_core.generation import read_targets
 from balsa_core.metadata import read_metadata
@@ -65,7 +65,7 @@ def test_the_whole_dag_produces_tables_4_and_5(finished_run):
     )
     for variant in ("positive_only", "positive_negative", "ma_difference"):
         adapter = workdir / "models/adapters" / variant
-        assert {"adapter.safetensors", "adapter_config.json", "loss.csv", "loss.png"} <= {
+        assert {"adapter.safetensors", "balsa_adapter.json", "loss.csv", "loss.png"} <= {
             p.name for p in adapter.iterdir()
         }
     benchmarks = list((workdir / "benchmarks").rglob("*.tsv"))
@@ -137,10 +137,16 @@ def test_data_summary_and_multi_audio_pairs(finished_run):
     result = snakemake(workdir, "--cores", "2", "--", "results/data_summary.csv", "data/pairs/pairs.parquet")
     assert result.returncode == 0, result.stderr[-3000:]
     summary = pd.read_csv(workdir / "results/data_summary.csv").set_index("corpus")
-    trained = trained_samples_per_seed(load_config(workdir / "config.yaml", base_dir=workdir))
-    targets = generated_targets(workdir, target_sets=tuple(trained))
-    # The summary counts, from the metadata alone, the targets generation produced.
-    assert summary.drop(index="Total")["training_samples"].to_dict() == targets.groupby("corpus").size().to_dict()
+    validated = load_config(workdir / "config.yaml", base_dir=workdir)
+    per_seed = samples_per_training_source(validated, audios=1)
+    # Table III counts one variant's training samples: from the metadata alone, the targets
+    # generation produced for a variant drawing the most per seed (before empty ones are dropped).
+    mix = next(mix for mix in map(variant_mix, validated["variants"].values()) if sum(mix.values()) == per_seed)
+    targets = generated_targets(workdir, target_sets=tuple(mix))
+    drawn = targets[targets["sample_index"] < targets["target_set"].map(mix)]
+    assert summary.drop(index="Total")["training_samples"].to_dict() == drawn.groupby("corpus").size().to_dict()
+    rows = summary.drop(index="Total")
+    assert ((rows["equi_duration_h"] - rows["duration_h"] * per_seed).abs() < 0.0101).all(), "both rounded to 0.01 h"
     assert summary.loc["Total", "clips"] == summary.drop(index="Total")["clips"].sum()
     pairs = pd.read_parquet(workdir / "data/pairs/pairs.parquet")
     assert len(pairs) > 0 and (pairs["first_clip_id"] != pairs["second_clip_id"]).all()
@@ -159,7 +165,7 @@ def test_grounding_has_every_model_and_the_untrained_floor(finished_run):
     assert (grounding["grounding_low"] <= grounding["grounding_high"]).all()
     assert (workdir / "results/grounding.png").stat().st_size > 0
     untrained = workdir / "models/adapters/untrained"
-    assert {path.name for path in untrained.iterdir()} == {"adapter.safetensors", "adapter_config.json"}
+    assert {path.name for path in untrained.iterdir()} == {"adapter.safetensors", "balsa_adapter.json"}
 
     # Grounding's settings rerun its items, answers and table, and nothing of Tables IV and V.
     def reseed(changed: dict) -> None:

@@ -3,6 +3,7 @@ rule's wildcards and named files as paths, by the stage's parameter names, in th
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from pathlib import Path
 from types import SimpleNamespace
@@ -11,6 +12,7 @@ import pytest
 import yaml
 from snakemake.iocontainers import Namedlist
 
+from balsa_core import gpus
 from balsa_core.config import validate_config
 from balsa_core.settings import PipelineConfig
 from balsa_core.stages import stage_parameters
@@ -69,3 +71,32 @@ def test_a_parameter_of_no_known_kind_is_refused():
         stage_parameters(stage)
     with pytest.raises(ValueError, match="out: expected one file"):
         stage_parameters(failing_stage)[0].convert(["a", "b"])
+
+
+def test_jobs_load_models_with_the_hub_offline_but_prepare_model_fetches_them(tmp_path, monkeypatch):
+    monkeypatch.setattr(os, "environ", {})
+    seen = {}
+
+    def prepare_model(config: PipelineConfig, out: Path) -> None:
+        seen["prepare_model"] = os.environ.get("HF_HUB_OFFLINE")
+
+    def cache_features(config: PipelineConfig, out: Path) -> None:
+        seen["cache_features"] = (os.environ.get("HF_HUB_OFFLINE"), os.environ.get("TRANSFORMERS_OFFLINE"))
+
+    run_stage(job(tmp_path), prepare_model)
+    run_stage(job(tmp_path), cache_features)
+    assert seen == {"prepare_model": None, "cache_features": ("1", "1")}
+
+
+def test_a_job_reserving_gpus_runs_on_gpus_of_its_own(tmp_path, monkeypatch):
+    monkeypatch.setattr(os, "environ", {gpus.POOL_VARIABLE: str(tmp_path / "pool")})
+    monkeypatch.setattr(gpus, "machine_gpu_ids", lambda: ["0", "1", "2"])
+    reserving = job(tmp_path)
+    reserving.resources = Namedlist(fromdict={"gpu": 2, "mem_mb": 1000})
+
+    def train_adapter(config: PipelineConfig, out: Path) -> None:
+        called["visible"] = os.environ.get("CUDA_VISIBLE_DEVICES")
+
+    run_stage(reserving, train_adapter)
+    assert called.pop("visible") == "0,1"
+    assert "CUDA_VISIBLE_DEVICES" not in os.environ
