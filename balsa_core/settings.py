@@ -168,6 +168,19 @@ class Grounding:
 
 
 @dataclass(frozen=True)
+class Judge:
+    """An LLM judge on an OpenAI-compatible server (Speech-IFEval's chain-of-thought replies)."""
+
+    base_url: str
+    model: str
+    api_key_env: str | None = None
+    concurrency: int = 8
+    timeout_s: float = 60.0
+    max_retries: int = 5
+    max_new_tokens: int = 256
+
+
+@dataclass(frozen=True)
 class Benchmark:
     """A released evaluation: its annotation files, the folder its clips are joined to, the
     loader's options and an optional seeded subsample."""
@@ -200,6 +213,7 @@ class Evaluation:
     grounding: Grounding
     benchmarks: dict[str, Benchmark | SynonymHypernymBenchmark]
     text_ceiling: bool
+    judge: Judge | None  # None: items only a judge can score are not asked
     run: list[str]  # the evaluations of Tables IV and V this config runs, in table order
     unconfigured: dict[str, str]  # those left out, each with the key that would run it
 
@@ -291,6 +305,7 @@ def _evaluation(config: Mapping[str, Any]) -> Evaluation:
             for name, entry in evaluation["benchmarks"].items()
         },
         text_ceiling=evaluation["text_ceiling"],
+        judge=None if evaluation.get("judge") is None else Judge(**evaluation["judge"]),
         run=configured_evaluations(config),
         unconfigured=unconfigured_evaluations(config),
     )

@@ -171,5 +171,12 @@ def evaluation_item_settings(wildcards):
     return canonical(settings)
 
 
+def judge_settings(wildcards):
+    """The LLM judge, for the one evaluation it scores (Speech-IFEval's chain-of-thought)."""
+    if wildcards.evaluation != "instruction_following":
+        return None
+    return canonical(config["evaluation"].get("judge"))
+
+
 def demo_benchmark_files():
     return [str(DEMO_BENCHMARKS / name) for name in DEMO_BENCHMARK_FILES]

@@ -75,6 +75,7 @@ rule evaluate_adapter:
         metrics="results/eval/{evaluation}/{variant}.json",
     params:
         answering=canonical(config["evaluation"]["answering"]),
+        judge=judge_settings,
     threads: MODEL_THREADS
     resources:
         **job_resources("evaluate_adapter", MODEL_THREADS, MODEL_GPUS),
@@ -100,6 +101,7 @@ rule evaluate_text_ceiling:
         metrics="results/eval/{evaluation}/text_ceiling.json",
     params:
         answering=canonical(config["evaluation"]["answering"]),
+        judge=judge_settings,
         template=prompt_template(),
     threads: MODEL_THREADS
     resources:

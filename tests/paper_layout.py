@@ -34,6 +34,9 @@ OFFICIAL_LAYOUT_FILES = [
     "data/benchmarks/mmau/mmau-test-mini.json",
     "data/benchmarks/audio_entailment/clotho_entailment_test.csv",
     "data/benchmarks/audio_entailment/audiocaps_entailment_test.csv",
+    "data/benchmarks/speech_ifeval/eval_data/closed_ended_questions.jsonl",
+    "data/benchmarks/speech_ifeval/eval_data/creative_writing.jsonl",
+    "data/benchmarks/speech_ifeval/eval_data/chain-of-thought.jsonl",
 ]
 OFFICIAL_LAYOUT_DIRS = [
     "data/raw/audioset/audio/balanced_train",
@@ -50,4 +53,5 @@ OFFICIAL_LAYOUT_DIRS = [
     "data/benchmarks/nonspeech7k/test",
     "data/benchmarks/audio_hallucination/audio",
     "data/benchmarks/sakura/Animal/audio",
+    "data/benchmarks/speech_ifeval/audios",
 ]

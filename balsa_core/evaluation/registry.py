@@ -36,7 +36,8 @@ EVALUATIONS: dict[str, Evaluation] = {
         Evaluation("mmau", "mmau"),
         Evaluation("audio_entailment_clotho", "audio_entailment"),
         Evaluation("audio_entailment_audiocaps", "audio_entailment"),
-        Evaluation("instruction_following", None),
+        # Speech-IFEval's released files when configured, else constraints on held-out clips.
+        Evaluation("instruction_following", "speech_ifeval"),
     )
 }
 # Built from the held-out clips of the training corpora, so always available.
@@ -84,9 +85,16 @@ COLUMNS: tuple[Column, ...] = (
     Column("entailment_audiocaps_acc", TABLE5, "audio_entailment_audiocaps", "acc"),
     Column("if_close", TABLE5, "instruction_following", "if_rate"),
 )
-# Speech-IFEval's open-ended half needs an LLM judge; the rate averages the halves measured.
+# Speech-IFEval's closed- and open-ended rates; the IF rate is their mean (the BALSa journal's
+# IFRate), the closed-ended rate alone when the open-ended one is not measured.
 IF_COLUMNS = ("if_close", "if_open", "if_rate", "if_forgetting_rate")
 IF_OPEN_NOTE = "if_open: open-ended instructions need an LLM judge and are not run; if_rate is the closed-ended rate"
+# Why an item only an LLM judge can score was skipped (an evaluation job's "skipped" reason).
+NO_JUDGE = "needs an LLM judge, none is configured (evaluation.judge)"
+IF_NO_JUDGE_NOTE = (
+    "if_open: Speech-IFEval's chain-of-thought replies need an LLM judge and none is configured "
+    "(evaluation.judge); if_rate is the closed-ended rate"
+)
 
 
 def main_metric(evaluation: str) -> str | None:

@@ -12,12 +12,21 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from balsa_core.evaluation.instruction_following import forgetting_rate
-from balsa_core.evaluation.registry import COLUMNS, IF_OPEN_NOTE, TABLE5, Column, table_columns
+from balsa_core.evaluation.registry import (
+    COLUMNS,
+    IF_NO_JUDGE_NOTE,
+    IF_OPEN_NOTE,
+    NO_JUDGE,
+    TABLE5,
+    Column,
+    table_columns,
+)
 from balsa_core.evaluation.suite import metric_value
 from balsa_core.evaluation.uncertainty import OVERALL, ScopeStatistics, Statistics, Validity
 
@@ -110,11 +119,13 @@ def _instruction_following(
     row["if_forgetting_rate"] = None
     if unconfigured or row["if_close"] is None:
         return []
-    notes = [IF_OPEN_NOTE]
+    rates = _if_rates(results.get(("instruction_following", model), {}))
+    row["if_close"], row["if_open"], row["if_rate"] = rates.close, rates.open, rates.rate
+    notes = [rates.note] if rates.note else []
     if model == text_model:
         return notes
     text_metrics = results.get(("instruction_following", text_model)) if text_model else None
-    text_rate = None if text_metrics is None else text_metrics.get("overall", {}).get("if_rate")
+    text_rate = None if text_metrics is None else _if_rates(text_metrics).rate
     if text_rate is None:
         notes.append("if_forgetting_rate: needs the text-only backbone's rate (evaluation.text_ceiling: true)")
     else:
@@ -124,6 +135,33 @@ def _instruction_following(
         else:
             row["if_forgetting_rate"] = delta
     return notes
+
+
+@dataclass(frozen=True)
+class IFRates:
+    close: float | None
+    open: float | None
+    rate: float | None
+    note: str
+
+
+def _if_rates(metrics: Mapping[str, object]) -> IFRates:
+    """The closed- and open-ended rates and the IF rate of one instruction-following job.
+
+    Speech-IFEval's metrics carry ``if_close`` and ``if_open``, and ``if_rate`` their mean; without
+    a judge the chain-of-thought items were skipped, so the open-ended rate is left out rather
+    than shown for creative writing alone. The built constraints are all closed-ended."""
+    overall = dict(metrics.get("overall", {}))
+    if "if_close" not in overall and "if_open" not in overall:
+        return IFRates(_number(overall.get("if_rate")), None, _number(overall.get("if_rate")), IF_OPEN_NOTE)
+    close = _number(overall.get("if_close"))
+    if dict(metrics.get("skipped", {})).get(NO_JUDGE):
+        return IFRates(close, None, close, IF_NO_JUDGE_NOTE)
+    return IFRates(close, _number(overall.get("if_open")), _number(overall.get("if_rate")), "")
+
+
+def _number(value: object) -> float | None:
+    return None if value is None or (isinstance(value, float) and math.isnan(value)) else float(value)
 
 
 def details_table(results: Results, statistics: Statistics | None = None) -> pd.DataFrame:

@@ -16,6 +16,10 @@ and raises ``BenchmarkFileError`` naming the file and the column or key on bad i
 | nonspeech7k | load_nonspeech7k | 7 human non-speech classes; multiple_choice |
 | cochlscene | load_cochlscene | 13 acoustic scenes, 100 clips each; multiple_choice |
 | edansa | load_edansa | 7 ecoacoustic events; yes_no per (clip, event), or multiple_choice |
+| speech_ifeval | load_speech_ifeval | Speech-IFEval instructions; instruction (rules or an LLM judge) |
+
+The classification loaders (nonspeech7k, cochlscene, edansa) take ``num_options``: the answer
+and that many minus one seeded distractors instead of every class.
 """
 
 from __future__ import annotations
@@ -50,6 +54,7 @@ from balsa_core.evaluation.loaders.released import (
     load_mmau,
     load_sakura,
 )
+from balsa_core.evaluation.loaders.speech_ifeval import load_speech_ifeval
 
 LOADERS: dict[str, Callable[..., pd.DataFrame]] = {
     "clotho_aqa": load_clotho_aqa,
@@ -60,6 +65,7 @@ LOADERS: dict[str, Callable[..., pd.DataFrame]] = {
     "nonspeech7k": load_nonspeech7k,
     "cochlscene": load_cochlscene,
     "edansa": load_edansa,
+    "speech_ifeval": load_speech_ifeval,
 }
 
 
@@ -106,4 +112,5 @@ __all__ = [
     "load_mmau",
     "load_nonspeech7k",
     "load_sakura",
+    "load_speech_ifeval",
 ]

@@ -3,7 +3,9 @@
 No samples of these releases are at hand; the layouts below follow the corpora's own
 documentation (cited in each docstring) and the readers fail with a message naming the file
 and the column when a file does not match. Each question lists every class as a choice, in
-the order of the class constant; a later stage picks distractors and shuffles them.
+the order of the class constant, or with ``num_options`` the answer and seeded distractors
+(``common.pick_options``: the journal's "three incorrect options along with the correct
+answer" is ``num_options=4``); ``suite.prepare_items`` shuffles them.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from balsa_core.evaluation.loaders.common import (
     find_column,
     finish_items,
     line_of,
+    pick_options,
     read_csv_strings,
     seeded_sample,
     single_path,
@@ -47,7 +50,14 @@ NONSPEECH7K_CLASS_COLUMNS = ("Classname", "Class name", "class", "label", "categ
 NONSPEECH7K_QUESTION = "What is the sound?"
 
 
-def load_nonspeech7k(paths: Paths, audio_dir: PathArg, *, question: str = NONSPEECH7K_QUESTION) -> pd.DataFrame:
+def load_nonspeech7k(
+    paths: Paths,
+    audio_dir: PathArg,
+    *,
+    num_options: int | None = None,
+    seed: int = 0,
+    question: str = NONSPEECH7K_QUESTION,
+) -> pd.DataFrame:
     """Nonspeech7k test clips as multiple-choice questions over the 7 human non-speech classes.
 
     The Zenodo release (record 6967442) has ``train/`` and ``test/`` audio folders and one
@@ -56,8 +66,8 @@ def load_nonspeech7k(paths: Paths, audio_dir: PathArg, *, question: str = NONSPE
     spaces and underscores (``Filename``/``Classname`` or the alternatives in
     ``NONSPEECH7K_FILE_COLUMNS``/``NONSPEECH7K_CLASS_COLUMNS``); class names are lower-cased and
     mapped through ``NONSPEECH7K_ALIASES``; any other class is an error. The papers use all 725
-    test clips. Choices: ``NONSPEECH7K_CLASSES``. Audio: ``audio_dir / <file name>`` (the split's
-    audio folder).
+    test clips. Choices: ``NONSPEECH7K_CLASSES``, or ``num_options`` of them drawn with ``seed``
+    (see the module docstring). Audio: ``audio_dir / <file name>`` (the split's audio folder).
     """
     path = single_path(paths, "nonspeech7k")
     audio_dir = Path(audio_dir)
@@ -76,14 +86,15 @@ def load_nonspeech7k(paths: Paths, audio_dir: PathArg, *, question: str = NONSPE
             raise BenchmarkFileError(
                 f"{where}: {class_column!r} {record[class_column]!r} is not one of {list(NONSPEECH7K_CLASSES)}"
             )
+        item_id = f"nonspeech7k|{file_name}"
         rows.append(
             {
-                "item_id": f"nonspeech7k|{file_name}",
+                "item_id": item_id,
                 "benchmark": "nonspeech7k",
                 "subset": "",
                 "audio_path": audio_path(audio_dir, file_name),
                 "question": question,
-                "choices": list(NONSPEECH7K_CLASSES),
+                "choices": pick_options(NONSPEECH7K_CLASSES, label, num_options, seed, item_id),
                 "answer": label,
                 "question_type": "multiple_choice",
             }
@@ -117,6 +128,7 @@ def load_cochlscene(
     audio_dir: PathArg | None = None,
     *,
     clips_per_scene: int | None = 100,
+    num_options: int | None = None,
     seed: int = 0,
     question: str = COCHLSCENE_QUESTION,
 ) -> pd.DataFrame:
@@ -128,8 +140,9 @@ def load_cochlscene(
     papers); a scene folder outside ``COCHLSCENE_SCENES`` or a missing one is an error. From each
     scene, ``clips_per_scene`` clips (all when None or when the scene has fewer) are drawn
     without replacement, seeded by (seed, scene) and kept in file-name order: 13 x 100 = 1,300
-    items in the papers. Choices: the spaced scene names. Extra column: ``scene`` (the folder
-    name). Audio: ``audio_dir / <Scene> / <clip>``, ``audio_dir`` defaulting to the split folder.
+    items in the papers. Choices: the spaced scene names, or ``num_options`` of them drawn with
+    ``seed`` (see the module docstring). Extra column: ``scene`` (the folder name). Audio:
+    ``audio_dir / <Scene> / <clip>``, ``audio_dir`` defaulting to the split folder.
     """
     split_dir = single_path(paths, "cochlscene")
     audio_dir = split_dir if audio_dir is None else Path(audio_dir)
@@ -153,14 +166,15 @@ def load_cochlscene(
         if not clips:
             raise BenchmarkFileError(f"{split_dir / scene}: no audio clips in scene folder")
         for clip in seeded_sample(clips, clips_per_scene, seed, scene):
+            item_id = f"cochlscene|{scene}/{clip}"
             rows.append(
                 {
-                    "item_id": f"cochlscene|{scene}/{clip}",
+                    "item_id": item_id,
                     "benchmark": "cochlscene",
                     "subset": "",
                     "audio_path": audio_path(audio_dir, f"{scene}/{clip}"),
                     "question": question,
-                    "choices": choices,
+                    "choices": pick_options(choices, spaced, num_options, seed, item_id),
                     "answer": spaced,
                     "question_type": "multiple_choice",
                     "scene": scene,
@@ -198,6 +212,7 @@ def load_edansa(
     split: str | None = None,
     split_column: str = "set",
     clips_per_event: int | None = 200,
+    num_options: int | None = None,
     seed: int = 0,
     yes_no_question: str = EDANSA_YES_NO_QUESTION,
     choice_question: str = EDANSA_CHOICE_QUESTION,
@@ -216,13 +231,16 @@ def load_edansa(
     15, 200 each for the other five): for each event, the clips labelled with it and with none of
     the other events (so the answer is unambiguous), ``clips_per_event`` of them (all when None or
     fewer) drawn seeded by (seed, event) in file order; choices are the event names in ``events``
-    order. Extra column: ``event``. Audio: ``audio_dir / <clip path>``.
+    order, or ``num_options`` of them drawn with ``seed`` (see the module docstring). Extra
+    column: ``event``. Audio: ``audio_dir / <clip path>``.
     """
     if mode not in ("yes_no", "multiple_choice"):
         raise ValueError(f"edansa: mode must be 'yes_no' or 'multiple_choice', got {mode!r}")
     events = dict(events) if isinstance(events, Mapping) else {column: column.lower() for column in events}
     if len(events) < (2 if mode == "multiple_choice" else 1):
         raise ValueError(f"edansa: too few events for mode {mode!r}: {events}")
+    if num_options is not None and mode != "multiple_choice":
+        raise ValueError(f"edansa: num_options applies to mode 'multiple_choice', not {mode!r}")
     path = single_path(paths, "edansa")
     audio_dir = Path(audio_dir)
     table = read_csv_strings(path, () if clip_column is None else (clip_column,))
@@ -258,7 +276,7 @@ def load_edansa(
             if label is not None
         ]
     else:
-        rows = _edansa_choice_rows(clips, events, audio_dir, clips_per_event, seed, choice_question)
+        rows = _edansa_choice_rows(clips, events, audio_dir, clips_per_event, num_options, seed, choice_question)
     return finish_items(rows, "edansa", str(path), ["event"])
 
 
@@ -267,6 +285,7 @@ def _edansa_choice_rows(
     events: dict[str, str],
     audio_dir: Path,
     clips_per_event: int | None,
+    num_options: int | None,
     seed: int,
     question: str,
 ) -> list[dict]:
@@ -279,14 +298,15 @@ def _edansa_choice_rows(
             if labels[event] and not any(labels[other] for other in events if other != event)
         ]
         for clip in seeded_sample(only_this, clips_per_event, seed, name):
+            item_id = f"edansa|{clip}"
             rows.append(
                 {
-                    "item_id": f"edansa|{clip}",
+                    "item_id": item_id,
                     "benchmark": "edansa",
                     "subset": "",
                     "audio_path": audio_path(audio_dir, clip),
                     "question": question,
-                    "choices": choices,
+                    "choices": pick_options(choices, name, num_options, seed, item_id),
                     "answer": name,
                     "question_type": "multiple_choice",
                     "event": name,

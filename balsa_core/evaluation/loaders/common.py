@@ -4,7 +4,8 @@ An evaluation item is one question about one audio clip with its gold answer. Ev
 loader returns a DataFrame whose first columns are ``ITEM_COLUMNS`` (described in
 ``ITEM_SCHEMA``), in that order; a loader may add benchmark-specific columns after them
 (documented in the loader's docstring). Multiple-choice options keep the order the
-released files give: shuffling (and picking distractors) is a later stage's job.
+released files give (a classification loader asked for ``num_options`` keeps the gold and
+seeded distractors, see :func:`pick_options`): shuffling them is a later stage's job.
 """
 
 from __future__ import annotations
@@ -27,11 +28,13 @@ ITEM_SCHEMA: dict[str, str] = {
     "audio_path": "str, the clip's path: the loader's audio_dir joined with the name the annotation gives",
     "question": "str, the question text, without any lettered option list",
     "choices": "list[str], the options in released order; empty for yes/no and open questions",
-    "answer": "str, the gold answer text: one of choices, 'yes'/'no' for yes/no, free text for open",
+    "answer": "str, the gold answer text: one of choices, 'yes'/'no' for yes/no, free text for open, "
+    "the checked rules for instruction",
     "question_type": "str, one of QUESTION_TYPES",
 }
 ITEM_COLUMNS: tuple[str, ...] = tuple(ITEM_SCHEMA)
-QUESTION_TYPES: tuple[str, ...] = ("yes_no", "multiple_choice", "open")
+# "instruction": an instruction to follow (Speech-IFEval); its answer names what is checked.
+QUESTION_TYPES: tuple[str, ...] = ("yes_no", "multiple_choice", "open", "instruction")
 YES_NO: tuple[str, ...] = ("yes", "no")
 
 
@@ -123,6 +126,26 @@ def seeded_sample(items: Sequence[str], count: int | None, seed: int, key: str) 
     rng = np.random.default_rng([seed, stable_int(key)])
     picked = sorted(rng.choice(len(items), size=count, replace=False).tolist())
     return [items[index] for index in picked]
+
+
+def pick_options(choices: Sequence[str], answer: str, num_options: int | None, seed: int, key: str) -> list[str]:
+    """The gold ``answer`` and ``num_options - 1`` distractors drawn from ``choices``, in the
+    order of ``choices`` (every choice when None or when there are no more than that).
+
+    The BALSa journal asks "three incorrect options along with the correct answer"; the draw is
+    seeded by (seed, key), the item's id, so an item keeps its options whatever else is loaded.
+    """
+    if num_options is not None and num_options < 2:
+        raise ValueError(f"num_options must be at least 2 (the answer and a distractor) or None, got {num_options}")
+    if answer not in choices:
+        raise ValueError(f"{key}: answer {answer!r} is not among the choices {list(choices)}")
+    if num_options is None or num_options >= len(choices):
+        return list(choices)
+    distractors = [choice for choice in choices if choice != answer]
+    rng = np.random.default_rng([seed, stable_int(key)])
+    kept = set(rng.choice(len(distractors), size=num_options - 1, replace=False).tolist())
+    picked = {answer, *(distractors[index] for index in kept)}
+    return [choice for choice in choices if choice in picked]
 
 
 def finish_items(rows: list[dict], benchmark: str, source: str, extra_columns: Sequence[str] = ()) -> pd.DataFrame:

@@ -86,3 +86,26 @@ def test_real_audio_entailment():
     assert items["audio_path"].iloc[0] == str(AUDIO / "Y7fmOlUlwoNg.wav")
     selected = load_audio_entailment(files, AUDIO, mode="select")
     assert selected["subset"].value_counts().to_dict() == {"audiocaps": 200, "clotho": 200}
+
+
+@uses_real_sample(REAL_SAMPLES)
+def test_real_audio_entailment_select_as_the_journal_asks():
+    """The journal's protocol: per row, which of the three hypotheses is the entailment; the
+    options are shuffled per item by the suite and lettered (a)-(c)."""
+    from balsa_core.evaluation.suite import AnswerInstructions, prepare_items
+
+    files = [REAL_SAMPLES / "audiocaps_entailment_test.csv", REAL_SAMPLES / "clotho_entailment_evaluation.csv"]
+    items = load_audio_entailment(files, AUDIO, mode="select")
+    check_schema(items, "audio_entailment")
+    assert len(items) == 400  # one item per row
+    assert set(items["question"]) == {"Based on what you hear, which of the following hypotheses is entailment?"}
+    assert (items["choices"].map(len) == 3).all()
+    assert (items["label"] == "entailment").all()
+    first = items[items["subset"] == "clotho"].iloc[0]
+    assert first["audio_path"] == str(AUDIO / "Santa Motor.wav")
+    assert first["answer"] == first["choices"][0] == first["hypothesis"]
+    prepared = prepare_items(items, AnswerInstructions(), shuffle_seed=0)
+    assert prepared["prompt"].iloc[0].splitlines()[1].startswith("(a) ")
+    assert prepared["prompt"].iloc[0].splitlines()[3].startswith("(c) ")
+    # Shuffled per item: the entailment is not always option (a).
+    assert prepared["gold"].nunique() == 3

@@ -19,6 +19,7 @@ def test_registry_and_load_benchmark(tmp_path):
         "nonspeech7k",
         "cochlscene",
         "edansa",
+        "speech_ifeval",
     }
     path = write(tmp_path / "clotho_aqa_test.csv", CLOTHO_AQA_CSV)
     pd.testing.assert_frame_equal(load_benchmark("clotho_aqa", path, AUDIO), load_clotho_aqa(path, AUDIO))
