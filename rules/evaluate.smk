@@ -95,8 +95,8 @@ rule evaluate_text_ceiling:
     input:
         questions="data/eval/items/{evaluation}.parquet",
         llm="models/llm.json",
-    output:
         shapes=ancient(SHAPES),
+    output:
         answers="results/eval/{evaluation}/text_ceiling.answers.parquet",
         metrics="results/eval/{evaluation}/text_ceiling.json",
     params:
