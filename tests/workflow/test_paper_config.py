@@ -34,6 +34,7 @@ ITEM_EVALUATIONS = BENCHMARKS + 1
 # The papers' DAG: rule -> jobs, for the default target (the tables, grounding and the data reports).
 EXPECTED_JOBS = {
     "prepare_model": 2,
+    "check_shapes": 1,
     "metadata": CORPORA,
     "cache_features": CORPORA,
     "generate_targets": SINGLE_AUDIO_SETS * CORPORA,
