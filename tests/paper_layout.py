@@ -1,6 +1,8 @@
 """The eight corpora and every benchmark as their releases unpack (empty files, audio folders):
 the tree the paper configuration is dry-run on."""
 
+from pathlib import Path
+
 from balsa_core.evaluation.loaders.classification import COCHLSCENE_SCENES
 
 # Each release as it unpacks: annotation files (empty here) and audio folders.
@@ -55,3 +57,12 @@ OFFICIAL_LAYOUT_DIRS = [
     "data/benchmarks/sakura/Animal/audio",
     "data/benchmarks/speech_ifeval/audios",
 ]
+
+
+def write_official_layout(root: Path) -> None:
+    """Every release's files (empty) and audio folders under ``root``."""
+    for relative in OFFICIAL_LAYOUT_FILES:
+        (root / relative).parent.mkdir(parents=True, exist_ok=True)
+        (root / relative).touch()
+    for relative in OFFICIAL_LAYOUT_DIRS:
+        (root / relative).mkdir(parents=True, exist_ok=True)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from paper_layout import OFFICIAL_LAYOUT_DIRS, OFFICIAL_LAYOUT_FILES
+from paper_layout import write_official_layout
 
 from balsa_core.config import load_config, samples_per_training_source, target_set_entry, variant_mix
 from balsa_core.generation.target_sets import TargetSet, requests_for
@@ -29,11 +29,7 @@ CLIPS_PER_CORPUS = 12
 @pytest.fixture(scope="module")
 def paper(tmp_path_factory) -> dict:
     root = tmp_path_factory.mktemp("paper")
-    for relative in OFFICIAL_LAYOUT_FILES:
-        (root / relative).parent.mkdir(parents=True, exist_ok=True)
-        (root / relative).touch()
-    for relative in OFFICIAL_LAYOUT_DIRS:
-        (root / relative).mkdir(parents=True, exist_ok=True)
+    write_official_layout(root)
     return load_config(PAPER_CONFIG, base_dir=root)
 
 

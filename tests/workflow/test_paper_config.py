@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from paper_layout import OFFICIAL_LAYOUT_DIRS, OFFICIAL_LAYOUT_FILES
+from paper_layout import OFFICIAL_LAYOUT_FILES, write_official_layout
 
 from balsa_core.config import UNTRAINED, load_config
 from balsa_core.evaluation.registry import EVALUATIONS, GROUNDING
@@ -58,11 +58,7 @@ EXPECTED_JOBS = {
 @pytest.fixture(scope="module")
 def paper_tree(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("paper")
-    for relative in OFFICIAL_LAYOUT_FILES:
-        (root / relative).parent.mkdir(parents=True, exist_ok=True)
-        (root / relative).touch()
-    for relative in OFFICIAL_LAYOUT_DIRS:
-        (root / relative).mkdir(parents=True, exist_ok=True)
+    write_official_layout(root)
     # The demo config beside it, as in a checkout: --configfile must replace it, not extend it.
     (root / "config.yaml").write_text((REPO / "config.yaml").read_text())
     return root

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from paper_layout import OFFICIAL_LAYOUT_DIRS, OFFICIAL_LAYOUT_FILES
+from paper_layout import write_official_layout
 from readme_commands import BLOCKS, INSTALLS, RUNS, SETUP
 
 REPO = Path(__file__).resolve().parents[2]
@@ -88,11 +88,7 @@ def checkout(tmp_path_factory) -> tuple[Path, dict[str, str]]:
     for name in CHECKOUT:
         (root / name).symlink_to(REPO / name)
     (root / "config.yaml").write_text((REPO / "config.yaml").read_text())
-    for relative in OFFICIAL_LAYOUT_FILES:
-        (root / relative).parent.mkdir(parents=True, exist_ok=True)
-        (root / relative).touch()
-    for relative in OFFICIAL_LAYOUT_DIRS:
-        (root / relative).mkdir(parents=True, exist_ok=True)
+    write_official_layout(root)
     home, bin_dir = tmp_path_factory.mktemp("home"), tmp_path_factory.mktemp("bin")
     if shutil.which("conda") is None:
         stub_conda(bin_dir)
