@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Sequence
+from dataclasses import asdict
 
 import pandas as pd
 
@@ -49,15 +50,9 @@ def parse_verdict(text: str) -> bool:
 
 
 def judge_backend(judge: Judge) -> OpenAICompatibleBackend:
-    return OpenAICompatibleBackend(
-        base_url=judge.base_url,
-        model=judge.model,
-        api_key_env=judge.api_key_env,
-        concurrency=judge.concurrency,
-        timeout_s=judge.timeout_s,
-        max_retries=judge.max_retries,
-        system_message=JUDGE_SYSTEM_MESSAGE,
-    )
+    # Every field of Judge but max_new_tokens, which each request samples with, is the backend's own.
+    connection = {name: value for name, value in asdict(judge).items() if name != "max_new_tokens"}
+    return OpenAICompatibleBackend(**connection, system_message=JUDGE_SYSTEM_MESSAGE)
 
 
 def judge_verdicts(items: pd.DataFrame, replies: Sequence[str | None], judge: Judge | None) -> list[bool | None]:

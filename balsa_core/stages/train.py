@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 
     from balsa_core.adapter import AdapterConfig, QFormerAdapter
     from balsa_core.audio_llm import AudioLLMSpec
+    from balsa_core.backbones import ModelManifest
     from balsa_core.features import FeatureStore
     from balsa_core.training import World
 
@@ -234,18 +235,23 @@ def audio_llm_spec(
         }
     return AudioLLMSpec(
         adapter=adapter_config,
-        llm_path=str(Path(llm.path).resolve()),
-        encoder_path=str(Path(encoder.path).resolve()),
+        **_backbone_fields("llm", llm),
+        **_backbone_fields("encoder", encoder),
         encoder_layers=list(features.layers),
         template=config.prompts,
         encoder_window=features.window,
         encoder_trim=features.trim,
-        llm_hub_id=llm.hub_id,
-        llm_commit=llm.commit,
-        encoder_hub_id=encoder.hub_id,
-        encoder_commit=encoder.commit,
         training=training,
     )
+
+
+def _backbone_fields(backbone: str, manifest: ModelManifest) -> dict[str, str | None]:
+    """``AudioLLMSpec``'s ``<backbone>_path``, ``_hub_id`` and ``_commit`` from the backbone's manifest."""
+    return {
+        f"{backbone}_path": str(Path(manifest.path).resolve()),
+        f"{backbone}_hub_id": manifest.hub_id,
+        f"{backbone}_commit": manifest.commit,
+    }
 
 
 def checkpoint_root(adapter_dir: Path) -> Path:
