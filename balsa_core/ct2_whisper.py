@@ -358,13 +358,21 @@ def special_token_ids(tokenizer_json: Path) -> dict[str, int]:
     return {token: ids[token] for token in wanted}
 
 
+def _decoder_token_ids(token_ids: Mapping[str, int]) -> dict[str, int]:
+    """The special ids the model config and the generation config both carry: decoding starts
+    at <|startoftranscript|> and ends, and pads, with <|endoftext|>."""
+    return {
+        "pad_token_id": token_ids[_END_OF_TEXT],
+        "eos_token_id": token_ids[_END_OF_TEXT],
+        "bos_token_id": token_ids[_START_OF_TRANSCRIPT],
+        "decoder_start_token_id": token_ids[_START_OF_TRANSCRIPT],
+    }
+
+
 def _whisper_config(dims: Mapping[str, int], token_ids: Mapping[str, int]) -> WhisperConfig:
     return WhisperConfig(
         **dims,
-        pad_token_id=token_ids[_END_OF_TEXT],
-        eos_token_id=token_ids[_END_OF_TEXT],
-        bos_token_id=token_ids[_START_OF_TRANSCRIPT],
-        decoder_start_token_id=token_ids[_START_OF_TRANSCRIPT],
+        **_decoder_token_ids(token_ids),
         # Generation settings live in generation_config.json; WhisperConfig's own defaults here
         # would be a second, possibly out-of-vocabulary, copy.
         suppress_tokens=None,
@@ -379,10 +387,7 @@ def _generation_config(
     # Without lang_to_id/task_to_id and with is_multilingual=False, generate() starts every
     # decode with <|startoftranscript|><|notimestamps|>, which is how English-only Whisper was trained.
     return GenerationConfig(
-        bos_token_id=config.bos_token_id,
-        decoder_start_token_id=config.decoder_start_token_id,
-        eos_token_id=config.eos_token_id,
-        pad_token_id=config.pad_token_id,
+        **_decoder_token_ids(token_ids),
         max_length=config.max_target_positions,
         is_multilingual=False,
         return_timestamps=False,
