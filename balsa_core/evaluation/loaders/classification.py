@@ -30,6 +30,34 @@ from balsa_core.evaluation.loaders.common import (
 )
 from balsa_core.evaluation.loaders.released import AUDIO_SUFFIXES
 
+
+def _choice_item(
+    benchmark: str,
+    audio_dir: Path,
+    name: str,
+    question: str,
+    choices: Sequence[str],
+    answer: str,
+    num_options: int | None,
+    seed: int,
+    **extra_columns: str,
+) -> dict:
+    """The multiple-choice item about the clip ``audio_dir / name``: every choice, or ``num_options``
+    of them seeded by its item id."""
+    item_id = f"{benchmark}|{name}"
+    return {
+        "item_id": item_id,
+        "benchmark": benchmark,
+        "subset": "",
+        "audio_path": audio_path(audio_dir, name),
+        "question": question,
+        "choices": pick_options(choices, answer, num_options, seed, item_id),
+        "answer": answer,
+        "question_type": "multiple_choice",
+        **extra_columns,
+    }
+
+
 # --------------------------------------------------------------------------- Nonspeech7k
 
 NONSPEECH7K_CLASSES = ("breath", "cough", "crying", "laugh", "screaming", "sneeze", "yawn")
@@ -86,18 +114,8 @@ def load_nonspeech7k(
             raise BenchmarkFileError(
                 f"{where}: {class_column!r} {record[class_column]!r} is not one of {list(NONSPEECH7K_CLASSES)}"
             )
-        item_id = f"nonspeech7k|{file_name}"
         rows.append(
-            {
-                "item_id": item_id,
-                "benchmark": "nonspeech7k",
-                "subset": "",
-                "audio_path": audio_path(audio_dir, file_name),
-                "question": question,
-                "choices": pick_options(NONSPEECH7K_CLASSES, label, num_options, seed, item_id),
-                "answer": label,
-                "question_type": "multiple_choice",
-            }
+            _choice_item("nonspeech7k", audio_dir, file_name, question, NONSPEECH7K_CLASSES, label, num_options, seed)
         )
     return finish_items(rows, "nonspeech7k", str(path))
 
@@ -166,19 +184,9 @@ def load_cochlscene(
         if not clips:
             raise BenchmarkFileError(f"{split_dir / scene}: no audio clips in scene folder")
         for clip in seeded_sample(clips, clips_per_scene, seed, scene):
-            item_id = f"cochlscene|{scene}/{clip}"
+            name = f"{scene}/{clip}"
             rows.append(
-                {
-                    "item_id": item_id,
-                    "benchmark": "cochlscene",
-                    "subset": "",
-                    "audio_path": audio_path(audio_dir, f"{scene}/{clip}"),
-                    "question": question,
-                    "choices": pick_options(choices, spaced, num_options, seed, item_id),
-                    "answer": spaced,
-                    "question_type": "multiple_choice",
-                    "scene": scene,
-                }
+                _choice_item("cochlscene", audio_dir, name, question, choices, spaced, num_options, seed, scene=scene)
             )
     return finish_items(rows, "cochlscene", str(split_dir), ["scene"])
 
@@ -298,20 +306,7 @@ def _edansa_choice_rows(
             if labels[event] and not any(labels[other] for other in events if other != event)
         ]
         for clip in seeded_sample(only_this, clips_per_event, seed, name):
-            item_id = f"edansa|{clip}"
-            rows.append(
-                {
-                    "item_id": item_id,
-                    "benchmark": "edansa",
-                    "subset": "",
-                    "audio_path": audio_path(audio_dir, clip),
-                    "question": question,
-                    "choices": pick_options(choices, name, num_options, seed, item_id),
-                    "answer": name,
-                    "question_type": "multiple_choice",
-                    "event": name,
-                }
-            )
+            rows.append(_choice_item("edansa", audio_dir, clip, question, choices, name, num_options, seed, event=name))
     return rows
 
 
