@@ -1,5 +1,6 @@
 """num_options: the journal's four options (the gold and three seeded distractors) for the
-classification corpora, the full class list when it is None."""
+classification corpora, the full class list when it is None; asked, as a config's benchmark
+options are, through load_benchmark."""
 
 from __future__ import annotations
 
@@ -7,14 +8,7 @@ import pytest
 from evaluation.loaders.benchmark_files import AUDIO, check_schema, cochlscene_split, write
 from evaluation.loaders.test_edansa import EDANSA_CSV
 
-from balsa_core.evaluation.loaders import (
-    COCHLSCENE_SCENES,
-    EDANSA_EVENTS,
-    NONSPEECH7K_CLASSES,
-    load_cochlscene,
-    load_edansa,
-    load_nonspeech7k,
-)
+from balsa_core.evaluation.loaders import COCHLSCENE_SCENES, EDANSA_EVENTS, NONSPEECH7K_CLASSES, load_benchmark
 from balsa_core.evaluation.loaders.common import pick_options
 
 NONSPEECH7K_CSV = "Filename,Classname\n" + "".join(
@@ -24,7 +18,7 @@ NONSPEECH7K_CSV = "Filename,Classname\n" + "".join(
 
 def test_cochlscene_asks_four_options_with_the_gold_among_them(tmp_path):
     split = cochlscene_split(tmp_path, clips=4)
-    items = load_cochlscene(split, AUDIO, clips_per_scene=None, num_options=4, seed=1)
+    items = load_benchmark("cochlscene", split, AUDIO, clips_per_scene=None, num_options=4, seed=1)
     check_schema(items, "cochlscene")
     assert (items["choices"].map(len) == 4).all()
     assert all(answer in choices for answer, choices in zip(items["answer"], items["choices"]))
@@ -37,9 +31,9 @@ def test_cochlscene_asks_four_options_with_the_gold_among_them(tmp_path):
 
 def test_distractors_are_seeded(tmp_path):
     split = cochlscene_split(tmp_path, clips=4)
-    first = load_cochlscene(split, AUDIO, clips_per_scene=None, num_options=4, seed=1)
-    again = load_cochlscene(split, AUDIO, clips_per_scene=None, num_options=4, seed=1)
-    other = load_cochlscene(split, AUDIO, clips_per_scene=None, num_options=4, seed=2)
+    first = load_benchmark("cochlscene", split, AUDIO, clips_per_scene=None, num_options=4, seed=1)
+    again = load_benchmark("cochlscene", split, AUDIO, clips_per_scene=None, num_options=4, seed=1)
+    other = load_benchmark("cochlscene", split, AUDIO, clips_per_scene=None, num_options=4, seed=2)
     assert first["choices"].tolist() == again["choices"].tolist()
     assert first["item_id"].tolist() == other["item_id"].tolist()
     assert first["choices"].tolist() != other["choices"].tolist()
@@ -51,37 +45,37 @@ def test_distractors_are_seeded(tmp_path):
 
 def test_the_full_option_list_stays_available(tmp_path):
     split = cochlscene_split(tmp_path, clips=2)
-    everything = load_cochlscene(split, AUDIO, clips_per_scene=None)
+    everything = load_benchmark("cochlscene", split, AUDIO, clips_per_scene=None)
     assert all(choices == list(COCHLSCENE_SCENES.values()) for choices in everything["choices"])
     labels = write(tmp_path / "labels.csv", EDANSA_CSV)
-    assert load_edansa(labels, AUDIO, mode="multiple_choice", num_options=None)["choices"].iloc[0] == list(
+    assert load_benchmark("edansa", labels, AUDIO, mode="multiple_choice", num_options=None)["choices"].iloc[0] == list(
         EDANSA_EVENTS.values()
     )
     # More options asked than there are classes: all of them.
-    assert load_edansa(labels, AUDIO, mode="multiple_choice", num_options=9)["choices"].iloc[0] == list(
+    assert load_benchmark("edansa", labels, AUDIO, mode="multiple_choice", num_options=9)["choices"].iloc[0] == list(
         EDANSA_EVENTS.values()
     )
 
 
 def test_edansa_and_nonspeech7k_take_num_options(tmp_path):
     labels = write(tmp_path / "labels.csv", EDANSA_CSV)
-    edansa = load_edansa(labels, AUDIO, mode="multiple_choice", num_options=4, seed=5)
+    edansa = load_benchmark("edansa", labels, AUDIO, mode="multiple_choice", num_options=4, seed=5)
     check_schema(edansa, "edansa")
     assert (edansa["choices"].map(len) == 4).all()
     assert all(answer in choices for answer, choices in zip(edansa["answer"], edansa["choices"]))
     metadata = write(tmp_path / "metadata of test set.csv", NONSPEECH7K_CSV)
-    nonspeech = load_nonspeech7k(metadata, AUDIO, num_options=4, seed=5)
+    nonspeech = load_benchmark("nonspeech7k", metadata, AUDIO, num_options=4, seed=5)
     check_schema(nonspeech, "nonspeech7k")
     assert (nonspeech["choices"].map(len) == 4).all()
     assert all(answer in choices for answer, choices in zip(nonspeech["answer"], nonspeech["choices"]))
-    assert load_nonspeech7k(metadata, AUDIO)["choices"].iloc[0] == list(NONSPEECH7K_CLASSES)
+    assert load_benchmark("nonspeech7k", metadata, AUDIO)["choices"].iloc[0] == list(NONSPEECH7K_CLASSES)
 
 
 def test_num_options_errors(tmp_path):
     labels = write(tmp_path / "labels.csv", EDANSA_CSV)
     with pytest.raises(ValueError, match="num_options applies to mode 'multiple_choice'"):
-        load_edansa(labels, AUDIO, num_options=4)
+        load_benchmark("edansa", labels, AUDIO, num_options=4)
     with pytest.raises(ValueError, match="num_options must be at least 2"):
-        load_edansa(labels, AUDIO, mode="multiple_choice", num_options=1)
+        load_benchmark("edansa", labels, AUDIO, mode="multiple_choice", num_options=1)
     with pytest.raises(ValueError, match="item-1: answer 'x' is not among the choices"):
         pick_options(["a", "b", "c"], "x", 2, 0, "item-1")
