@@ -2,11 +2,14 @@ import logging
 import math
 
 import pandas as pd
+import pytest
 
 from balsa_core.summary import SUMMARY_COLUMNS, data_summary
 
+Clip = tuple[str, str, int, str, float]
 
-def metadata(clips: list[tuple[str, str, int, str, float]]) -> pd.DataFrame:
+
+def metadata(clips: list[Clip]) -> pd.DataFrame:
     """Rows for (clip_id, corpus, number of seeds, split, duration_s); seeds are clip_id/s<k>."""
     rows = [
         {"seed_id": f"{clip_id}/s{k}", "clip_id": clip_id, "corpus": corpus, "split": split, "duration_s": duration}
@@ -14,6 +17,11 @@ def metadata(clips: list[tuple[str, str, int, str, float]]) -> pd.DataFrame:
         for k in range(seeds)
     ]
     return pd.DataFrame(rows, columns=["seed_id", "clip_id", "corpus", "split", "duration_s"])
+
+
+def numbered_clips(corpus: str, durations: list[float], seeds: int = 1) -> list[Clip]:
+    """Training clips <corpus>-1, <corpus>-2, ... of ``corpus``, one per duration."""
+    return [(f"{corpus}-{number}", corpus, seeds, "train", duration) for number, duration in enumerate(durations, 1)]
 
 
 Row = tuple[str, float, float, int, float, int, int, int]
@@ -34,47 +42,42 @@ def single_audio(corpus: str, hours: float, samples_per_seed: int, clips: int, s
     return (corpus, hours, round(hours * samples_per_seed, 2), seeds * samples_per_seed, 0.0, 0, clips, seeds)
 
 
-def test_hand_computed_table_counts_each_clip_once_and_every_seed():
-    frame = metadata(
-        [
-            ("esc50-1", "esc50", 1, "train", 1200.0),
-            ("esc50-2", "esc50", 1, "train", 1200.0),
-            ("esc50-3", "esc50", 1, "train", 1200.0),
-            ("clotho-a", "clotho", 5, "train", 5400.0),
-            ("clotho-b", "clotho", 3, "train", 1800.0),
-            ("clotho-val", "clotho", 5, "val", 9000.0),
-            ("audiocaps-test", "audiocaps", 1, "test", 3600.0),
-        ]
-    )
-    # clotho: (5400 + 1800) s = 2 h from 2 clips, 8 captions; esc50: 3 x 1200 s = 1 h, 3 tag seeds.
+@pytest.mark.parametrize(
+    ("clips", "expected"),
+    [
+        pytest.param(
+            [
+                *numbered_clips("esc50", [1200.0] * 3),
+                ("clotho-a", "clotho", 5, "train", 5400.0),
+                ("clotho-b", "clotho", 3, "train", 1800.0),
+                ("clotho-val", "clotho", 5, "val", 9000.0),
+                ("audiocaps-test", "audiocaps", 1, "test", 3600.0),
+            ],
+            # clotho: (5400 + 1800) s = 2 h from 2 clips, 8 captions; esc50: 3 x 1200 s = 1 h, 3 tag seeds.
+            [
+                single_audio("clotho", 2.0, 2, 2, 8),
+                single_audio("esc50", 1.0, 2, 3, 3),
+                single_audio("Total", 3.0, 2, 5, 11),
+            ],
+            id="each clip counts once and every seed",
+        ),
+        pytest.param(
+            [("a-1", "a", 2, "train", 100.0), ("b-1", "b", 1, "train", 100.0), ("c-1", "c", 1, "train", 100.0)],
+            # 100 s = 0.0277... h shows as 0.03; the total is the 0.09 the rows add up to, not 300 s = 0.08 h.
+            # Equi. Duration rounds 200 s = 0.0555... h to 0.06, and its total adds those rows as well.
+            [
+                ("a", 0.03, 0.06, 4, 0.0, 0, 1, 2),
+                ("b", 0.03, 0.06, 2, 0.0, 0, 1, 1),
+                ("c", 0.03, 0.06, 2, 0.0, 0, 1, 1),
+                ("Total", 0.09, 0.18, 8, 0.0, 0, 3, 4),
+            ],
+            id="hours are rounded and the total adds the rounded rows",
+        ),
+    ],
+)
+def test_hand_computed_table(clips: list[Clip], expected: list[Row]):
     # A variant trains on two targets per seed (one positive and one negative, say): the papers' 2N.
-    summary = data_summary(frame, 2)
-    assert_summary_equal(
-        summary,
-        [
-            ("clotho", 2.0, 4.0, 16, 0.0, 0, 2, 8),
-            ("esc50", 1.0, 2.0, 6, 0.0, 0, 3, 3),
-            ("Total", 3.0, 6.0, 22, 0.0, 0, 5, 11),
-        ],
-    )
-
-
-def test_hours_are_rounded_and_the_total_adds_the_rounded_rows():
-    frame = metadata(
-        [("a-1", "a", 2, "train", 100.0), ("b-1", "b", 1, "train", 100.0), ("c-1", "c", 1, "train", 100.0)]
-    )
-    # 100 s = 0.0277... h shows as 0.03; the total is the 0.09 the rows add up to, not 300 s = 0.08 h.
-    # Equi. Duration rounds 200 s = 0.0555... h to 0.06, and its total adds those rows as well.
-    summary = data_summary(frame, 2)
-    assert_summary_equal(
-        summary,
-        [
-            ("a", 0.03, 0.06, 4, 0.0, 0, 1, 2),
-            ("b", 0.03, 0.06, 2, 0.0, 0, 1, 1),
-            ("c", 0.03, 0.06, 2, 0.0, 0, 1, 1),
-            ("Total", 0.09, 0.18, 8, 0.0, 0, 3, 4),
-        ],
-    )
+    assert_summary_equal(data_summary(metadata(clips), 2), expected)
 
 
 def test_unknown_durations_count_as_zero_and_are_reported(caplog):
@@ -120,12 +123,9 @@ def pairs_of(*pairs: tuple[str, str, str]) -> pd.DataFrame:
 def test_multi_audio_columns_count_each_pair_per_sample_under_its_first_clips_corpus():
     frame = metadata(
         [
-            ("esc50-1", "esc50", 1, "train", 1800.0),
-            ("esc50-2", "esc50", 1, "train", 1800.0),
-            ("esc50-3", "esc50", 1, "train", 3600.0),
-            ("clotho-a", "clotho", 5, "train", 3600.0),
-            ("clotho-b", "clotho", 5, "train", 3600.0),
-            ("vocal-1", "vocalsound", 1, "train", 3600.0),
+            *numbered_clips("esc50", [1800.0, 1800.0, 3600.0]),
+            *numbered_clips("clotho", [3600.0, 3600.0], seeds=5),
+            *numbered_clips("vocalsound", [3600.0]),
         ]
     )
     # esc50's three pairs hold 1 + 1.5 + 1.5 = 4 h of audio; clotho's one pair 2 h; vocalsound pairs nothing.
@@ -133,7 +133,7 @@ def test_multi_audio_columns_count_each_pair_per_sample_under_its_first_clips_co
         ("esc50-1", "esc50-2", "esc50"),
         ("esc50-2", "esc50-3", "esc50"),
         ("esc50-3", "esc50-1", "esc50"),
-        ("clotho-a", "clotho-b", "clotho"),
+        ("clotho-1", "clotho-2", "clotho"),
     )
     # Two targets per pair (the papers' 2M): twice the pairs and twice their audio.
     summary = data_summary(frame, 2, pairs, samples_per_pair=2)
