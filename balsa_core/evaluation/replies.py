@@ -34,6 +34,12 @@ import pandas as pd
 
 YesNo = Literal["yes", "no"]
 
+
+def _whole_words(*alternatives: str) -> re.Pattern[str]:
+    """Any of the ``alternatives`` (regexes), matched as whole words."""
+    return re.compile(r"\b(?:" + "|".join(alternatives) + r")\b")
+
+
 _MARKUP = re.compile(r"[*_`#>\"“”]+")
 _APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "´": "'"})
 _ANSWER_PREFIX = re.compile(
@@ -41,7 +47,7 @@ _ANSWER_PREFIX = re.compile(
     r"|^(?:the|my)\s+(?:final\s+)?answer\s+is\s*:?\s*"
 )
 
-_MIXED = re.compile(r"\b(?:yes\s*(?:and|or|/)\s*no|no\s*(?:and|or|/)\s*yes)\b")
+_MIXED = _whole_words(r"yes\s*(?:and|or|/)\s*no", r"no\s*(?:and|or|/)\s*yes")
 
 _LEADING_NO = re.compile(
     r"^(?:(?:certainly|absolutely|definitely|surely|of course)\s+not"
@@ -52,15 +58,15 @@ _LEADING_YES = re.compile(
     r"|sure|correct|affirmative|true|no doubt|no question|without (?:a )?doubt|undoubtedly)\b"
 )
 
-_HEDGE = re.compile(
-    r"\b(?:not sure|unsure|uncertain|not certain|unclear|maybe|perhaps|possibly|might"
-    r"|(?:can't|cannot|can not|unable to|hard to|difficult to|impossible to|not possible to)"
-    r"\s+(?:be (?:certain|sure)|tell|determine|say|answer|confirm)"
-    r"|(?:don't|do not) know"
-    r"|as an ai|language model"
-    r"|(?:can't|cannot|can not|unable to|not able to)"
+_HEDGE = _whole_words(
+    r"not sure|unsure|uncertain|not certain|unclear|maybe|perhaps|possibly|might",
+    r"(?:can't|cannot|can not|unable to|hard to|difficult to|impossible to|not possible to)"
+    r"\s+(?:be (?:certain|sure)|tell|determine|say|answer|confirm)",
+    r"(?:don't|do not) know",
+    r"as an ai|language model",
+    r"(?:can't|cannot|can not|unable to|not able to)"
     r"\s+(?:listen to|process|access|play|analy[sz]e|hear)"
-    r"\s+(?:the |this |that |any )?(?:audio|sound file|recording|file))\b"
+    r"\s+(?:the |this |that |any )?(?:audio|sound file|recording|file)",
 )
 
 # "no" only counts as an answer word when it stands alone ("the answer is no."),
@@ -69,22 +75,22 @@ _EXPLICIT_YES = re.compile(r"\byes\b")
 _EXPLICIT_NO = re.compile(r"\bno\b(?=\s*(?:[.,!;:)]|$))")
 
 # Idioms whose negation word does not negate the sound's presence.
-_NEGATION_IDIOMS = re.compile(r"\b(?:no doubt|without (?:a )?doubt|not only)\b")
+_NEGATION_IDIOMS = _whole_words("no doubt", "without (?:a )?doubt", "not only")
 _NEGATION = re.compile(
     r"\b(?:no|not|never|none|nothing|neither|nor|without|cannot|unable|fail(?:s|ed)? to"
     r"|dont|cant|doesnt|isnt|arent|wasnt|didnt|couldnt|havent)\b|n't\b"
 )
-_PRESENCE_TERM = re.compile(
-    r"\b(?:hear|heard|hearing|audible|detect\w*|notic\w*|present|presence|contain\w*|includ\w*"
-    r"|sounds?|noises?|there|identif\w*|perceiv\w*|think so|believe so)\b"
+_PRESENCE_TERM = _whole_words(
+    r"hear|heard|hearing|audible|detect\w*|notic\w*|present|presence|contain\w*|includ\w*",
+    r"sounds?|noises?|there|identif\w*|perceiv\w*|think so|believe so",
 )
-_ABSENCE = re.compile(r"\b(?:absent|inaudible)\b")
-_AFFIRMATION = re.compile(
-    r"\b(?:i (?:can |could )?(?:hear|detect|notice|identify|perceive)"
-    r"|i (?:heard|detected|noticed|identified)"
-    r"|can be heard|(?:is|are) (?:audible|present|heard)"
-    r"|contains?|includes?|features?|there (?:is|are|was|were)|there's"
-    r"|i (?:think|believe) so)\b"
+_ABSENCE = _whole_words("absent", "inaudible")
+_AFFIRMATION = _whole_words(
+    "i (?:can |could )?(?:hear|detect|notice|identify|perceive)",
+    "i (?:heard|detected|noticed|identified)",
+    "can be heard|(?:is|are) (?:audible|present|heard)",
+    r"contains?|includes?|features?|there (?:is|are|was|were)|there's",
+    "i (?:think|believe) so",
 )
 
 
