@@ -39,8 +39,9 @@ lint: $(INSTALLED)
 	$(BIN)/ruff format --check balsa_core workflow_scripts tests
 	$(SNAKEMAKE) --lint
 
-# The rules' DAG of the default target with config.yaml, for docs/architecture.md: Snakemake only
-# parses the workflow (no job runs) and Graphviz draws it. A fixed hash seed keeps Snakemake's
+# The rules' DAG of the default target with config.yaml and config/rulegraph.yaml's baseline
+# endpoint (so that every rule is drawn), for docs/architecture.md: Snakemake only parses the
+# workflow (no job runs) and Graphviz draws it. A fixed hash seed keeps Snakemake's
 # node order, so an unchanged DAG renders to the same file. tests/workflow/test_rulegraph.py fails
 # when a rule or a dependency is missing from the checked-in picture.
 DOT ?= dot
@@ -49,7 +50,7 @@ rulegraph: $(INSTALLED)
 		echo "make rulegraph: Graphviz's '$(DOT)' is not on PATH; install graphviz" \
 			"(apt-get install graphviz, brew install graphviz or conda install -c conda-forge graphviz)" >&2; \
 		exit 1; }
-	PYTHONHASHSEED=0 $(SNAKEMAKE) --rulegraph > docs/rulegraph.dot.tmp \
+	PYTHONHASHSEED=0 $(SNAKEMAKE) --rulegraph --configfile config.yaml config/rulegraph.yaml > docs/rulegraph.dot.tmp \
 		&& $(DOT) -Tsvg docs/rulegraph.dot.tmp -o docs/rulegraph.svg; \
 		status=$$?; rm -f docs/rulegraph.dot.tmp; exit $$status
 

@@ -38,6 +38,7 @@ STAGES: dict[str, Callable[..., None]] = {
         evaluate.evaluation_features,
         evaluate.evaluate_adapter,
         evaluate.evaluate_text_ceiling,
+        evaluate.evaluate_baseline,
         evaluate.evaluation_tables,
         grounding.untrained_adapter,
         grounding.grounding_table,

@@ -123,6 +123,7 @@ def _semantic_problems(config: Mapping[str, Any], base_dir: Path) -> Iterator[st
 
     yield from _target_set_problems(config, base_dir)
     yield from _benchmark_problems(config, base_dir)
+    yield from _baseline_problems(config)
 
     yield from _pairing_problems(config)
 
@@ -176,6 +177,19 @@ def _target_set_problems(config: Mapping[str, Any], base_dir: Path) -> Iterator[
             yield f"variants.{variant}.init_from: no variant named {stage_one!r}"
         elif stage_one is not None and _curriculum_loops(config["variants"], variant):
             yield f"variants.{variant}.init_from: the chain of init_from variants loops back to {variant!r}"
+
+
+def _baseline_problems(config: Mapping[str, Any]) -> Iterator[str]:
+    """A baseline is a row of the tables beside the variants, its answers filed under its name:
+    the name must be no variant's and no reserved row's."""
+    for name in config["evaluation"]["baselines"]:
+        if name in config["variants"]:
+            yield (
+                f"evaluation.baselines.{name}: variants.{name} has that name; a baseline's row and "
+                "answer files need a name of their own"
+            )
+        elif name in RESERVED_MODELS:
+            yield f"evaluation.baselines.{name}: the name is reserved for {RESERVED_MODELS[name]}"
 
 
 def _pairing_problems(config: Mapping[str, Any]) -> Iterator[str]:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # only annotations: the generation backends import this module cheaply
     from transformers import PreTrainedTokenizerBase
@@ -49,8 +49,9 @@ def _numbered(marker: str, index: int) -> str:
     return f"{marker[:-1]}{index}{marker[-1]}" if marker.endswith("]") else f"{marker}{index}"
 
 
-def chat_messages(user_message: str, system_message: str | None = None) -> list[dict[str, str]]:
-    """The single-turn chat every backend renders (see ``PromptTemplate.system_message``)."""
+def chat_messages(user_message: str | list[dict[str, Any]], system_message: str | None = None) -> list[dict[str, Any]]:
+    """The single-turn chat every backend renders (see ``PromptTemplate.system_message``); an
+    OpenAI-compatible server also takes the user turn as content parts (audio, then text)."""
     system = [] if system_message is None else [{"role": "system", "content": system_message}]
     return [*system, {"role": "user", "content": user_message}]
 

@@ -168,8 +168,8 @@ class Grounding:
 
 
 @dataclass(frozen=True)
-class Judge:
-    """An LLM judge on an OpenAI-compatible server (Speech-IFEval's chain-of-thought replies)."""
+class Endpoint:
+    """A model on an OpenAI-compatible server: a baseline audio LLM of the tables, or the judge."""
 
     base_url: str
     model: str
@@ -177,6 +177,12 @@ class Judge:
     concurrency: int = 8
     timeout_s: float = 60.0
     max_retries: int = 5
+
+
+@dataclass(frozen=True)
+class Judge(Endpoint):
+    """An LLM judge on an OpenAI-compatible server (Speech-IFEval's chain-of-thought replies)."""
+
     max_new_tokens: int = 256
 
 
@@ -214,6 +220,7 @@ class Evaluation:
     benchmarks: dict[str, Benchmark | SynonymHypernymBenchmark]
     text_ceiling: bool
     judge: Judge | None  # None: items only a judge can score are not asked
+    baselines: dict[str, Endpoint]  # audio LLMs asked the same items, each a row of the tables
     run: list[str]  # the evaluations of Tables IV and V this config runs, in table order
     unconfigured: dict[str, str]  # those left out, each with the key that would run it
 
@@ -244,13 +251,19 @@ class PipelineConfig:
 
     @property
     def evaluated_models(self) -> list[str]:
-        """The rows of Tables IV and V: the variants, then the text ceiling."""
+        """The rows of Tables IV and V: the baselines, then the pipeline's own models."""
+        return [*sorted(self.evaluation.baselines), *self.pipeline_models]
+
+    @property
+    def pipeline_models(self) -> list[str]:
+        """The models this pipeline builds and asks: the variants, then the text ceiling."""
         return [*sorted(self.variants), *([self.text_model] if self.text_model else [])]
 
     @property
     def grounding_models(self) -> list[str]:
-        """The grounding table's rows: the untrained adapter (its floor), then the evaluated models."""
-        return [UNTRAINED, *self.evaluated_models]
+        """The grounding table's rows: the untrained adapter (its floor), then the pipeline's own
+        models (the baselines answer the tables' items only)."""
+        return [UNTRAINED, *self.pipeline_models]
 
     def wildcard_values(self) -> dict[str, list[str]]:
         """What each wildcard of the rules can be (``rules/common.smk``'s constraints)."""
@@ -260,6 +273,7 @@ class PipelineConfig:
             # The untrained adapter is evaluated like a variant; train_adapter makes only the variants.
             "variant": [*sorted(self.variants), UNTRAINED],
             "evaluation": [*self.evaluation.run, GROUNDING],
+            "baseline": sorted(self.evaluation.baselines),
             "role": ["llm", "encoder"],
         }
 
@@ -306,6 +320,7 @@ def _evaluation(config: Mapping[str, Any]) -> Evaluation:
         },
         text_ceiling=evaluation["text_ceiling"],
         judge=None if evaluation.get("judge") is None else Judge(**evaluation["judge"]),
+        baselines={name: Endpoint(**entry) for name, entry in evaluation["baselines"].items()},
         run=configured_evaluations(config),
         unconfigured=unconfigured_evaluations(config),
     )

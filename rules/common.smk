@@ -68,6 +68,8 @@ wildcard_constraints:
     corpus="|".join(WILDCARD_VALUES["corpus"]),
     variant="|".join(WILDCARD_VALUES["variant"]),
     role="|".join(WILDCARD_VALUES["role"]),
+    # With no baselines, a pattern nothing matches: Snakemake reads an empty one as "anything".
+    baseline="|".join(WILDCARD_VALUES["baseline"]) or "(?!)",
 
 
 def canonical(settings):
@@ -176,6 +178,12 @@ def judge_settings(wildcards):
     if wildcards.evaluation != "instruction_following":
         return None
     return canonical(config["evaluation"].get("judge"))
+
+
+def baseline_endpoint(wildcards):
+    """What a baseline's answers depend on: the server and the model it serves."""
+    entry = config["evaluation"]["baselines"][wildcards.baseline]
+    return canonical({key: entry[key] for key in ("base_url", "model")})
 
 
 def demo_benchmark_files():

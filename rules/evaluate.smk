@@ -116,6 +116,34 @@ rule evaluate_text_ceiling:
         "../workflow_scripts/evaluate_text_ceiling.py"
 
 
+# A baseline audio LLM behind an OpenAI-compatible endpoint (evaluation.baselines), asked the items
+# the adapters are: those whose clips have cached features. Its answers depend on the server's
+# model alone (not on concurrency or timeouts). It only sends requests, so it runs on the
+# submitting host, which reaches the endpoint.
+rule evaluate_baseline:
+    input:
+        questions="data/eval/items/{evaluation}.parquet",
+        features="data/eval/features/{evaluation}/index.parquet",
+        corpus_features=feature_indexes(),
+    output:
+        answers="results/eval/{evaluation}/{baseline}.answers.parquet",
+        metrics="results/eval/{evaluation}/{baseline}.json",
+    params:
+        answering=canonical(config["evaluation"]["answering"]),
+        judge=judge_settings,
+        endpoint=baseline_endpoint,
+    resources:
+        **job_resources("evaluate_baseline"),
+    log:
+        "logs/evaluate/{evaluation}/{baseline}.log",
+    benchmark:
+        "benchmarks/evaluate/{evaluation}/{baseline}.tsv"
+    conda:
+        "../envs/evaluation.yaml"
+    script:
+        "../workflow_scripts/evaluate_baseline.py"
+
+
 # The answer sheets give each metric its interval and chance level, and pair the models' items.
 rule evaluation_tables:
     input:
@@ -154,4 +182,5 @@ rule evaluation_tables:
 localrules:
     evaluation_clips,
     evaluation_items,
+    evaluate_baseline,
     evaluation_tables,

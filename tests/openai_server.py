@@ -6,7 +6,8 @@
         assert len(server.requests) == 4
 
 The answer to a message is ``answer_for(message)`` cut to ``max_tokens`` whitespace words, so
-tests can tell which completion belongs to which message without a model.
+tests can tell which completion belongs to which message without a model; an ``answerer`` of
+the test's own answers from the user turn instead (its text, or its content parts: audio too).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ Action = int | str | None
 MALFORMED_BODY = b"<html><body>502 Bad Gateway from a proxy</body></html>"
 
 
-def answer_for(message: str) -> str:
+def answer_for(message: str | list[dict[str, Any]]) -> str:
     return f"echo: {message}"
 
 
@@ -42,6 +43,7 @@ class OpenAIServer:
         delay_s: a fixed delay before every response, to slow the server down.
         retry_after: the Retry-After header sent with 429 and 503; None sends none.
         hang_s: how long a "timeout" request hangs (cut short when the server closes).
+        answerer: the reply to a user turn (the last message's ``content``); ``answer_for`` echoes it.
 
     ``base_url`` ends in "/v1"; ``requests`` and ``headers`` are copies of the JSON bodies and the
     headers received so far, in arrival order. Use it as a context manager, or call ``close()``.
@@ -54,8 +56,10 @@ class OpenAIServer:
         delay_s: float = 0.0,
         retry_after: str | None = "0",
         hang_s: float = 10.0,
+        answerer: Callable[[str | list[dict[str, Any]]], str] = answer_for,
     ) -> None:
         self.failures, self.delay_s, self.retry_after, self.hang_s = failures, delay_s, retry_after, hang_s
+        self.answerer = answerer
         self._lock = threading.Lock()
         self._closed = threading.Event()
         self._requests: list[dict[str, Any]] = []
@@ -107,8 +111,10 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
 
 
-def completion_for(body: dict[str, Any]) -> dict[str, Any]:
-    words = answer_for(body["messages"][-1]["content"]).split()
+def completion_for(
+    body: dict[str, Any], answerer: Callable[[str | list[dict[str, Any]]], str] = answer_for
+) -> dict[str, Any]:
+    words = answerer(body["messages"][-1]["content"]).split()
     limit = body.get("max_tokens")
     cut = limit is not None and len(words) > limit
     words = words[:limit] if cut else words
@@ -145,7 +151,7 @@ def _handler_for(server: OpenAIServer) -> type[BaseHTTPRequestHandler]:
             if isinstance(action, int):
                 extra = {"Retry-After": server.retry_after} if action in (429, 503) and server.retry_after else {}
                 return self._send(action, {"error": {"message": f"injected failure {action}"}}, extra)
-            self._send(200, completion_for(body))
+            self._send(200, completion_for(body, server.answerer))
 
         def _send(self, status: int, payload: dict[str, Any] | bytes, headers: dict[str, str] | None = None) -> None:
             data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()

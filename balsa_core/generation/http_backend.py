@@ -6,7 +6,9 @@ OpenAI-compatible server, a hosted API). It POSTs one request per user message t
 ``{base_url}/chat/completions`` with ``{"model", "messages": [{"role": "user", ...}],
 "max_tokens", "temperature", "top_p", "seed", "n": 1}`` and reads ``choices[0].message.content``,
 ``choices[0].finish_reason`` and ``usage.completion_tokens`` from the answer. The server renders
-the chat template, so ``model`` must name a model it serves.
+the chat template, so ``model`` must name a model it serves. A user turn is text, or content
+parts (:func:`audio_content`: a clip as base64 WAV in an ``input_audio`` part, then the text), so
+that an audio LLM behind such a server (Qwen2-Audio in vLLM) answers the evaluation's items too.
 
 Requests run in parallel on a thread pool. Transient failures (connection errors, timeouts,
 HTTP 408, 409, 429, 5xx and malformed bodies) are retried with exponential backoff, each wait
@@ -17,6 +19,7 @@ attempt, so ``max_retries=5`` allows up to 6 attempts per message.
 
 from __future__ import annotations
 
+import base64
 import http.client
 import json
 import logging
@@ -38,6 +41,8 @@ log = logging.getLogger(__name__)
 
 RETRYABLE_STATUSES = frozenset({408, 409, 429})
 SNIPPET_CHARS = 200
+# A user turn: text, or OpenAI content parts (see ``audio_content``).
+UserContent = str | list[dict[str, Any]]
 
 
 class MalformedResponseError(ValueError):
@@ -69,8 +74,17 @@ class _Abort:
         return self._event.is_set()
 
 
+def audio_content(wav: bytes, text: str) -> list[dict[str, Any]]:
+    """A user turn about one clip: the WAV file's bytes as an ``input_audio`` part (how vLLM's
+    OpenAI-compatible server takes audio for Qwen2-Audio), then ``text``."""
+    return [
+        {"type": "input_audio", "input_audio": {"data": base64.b64encode(wav).decode("ascii"), "format": "wav"}},
+        {"type": "text", "text": text},
+    ]
+
+
 def build_request_body(
-    model: str, message: str, settings: SamplingSettings, index: int, system_message: str | None = None
+    model: str, message: UserContent, settings: SamplingSettings, index: int, system_message: str | None = None
 ) -> dict[str, Any]:
     """The chat-completions request for message ``index`` of a ``generate`` call."""
     return {
@@ -202,7 +216,7 @@ class OpenAICompatibleBackend:
         identity = {"type": "openai", "base_url": self.base_url, "model": self.model_name}
         return with_system_message(identity, self.system_message)
 
-    def generate(self, user_messages: Sequence[str], settings: SamplingSettings) -> list[Completion]:
+    def generate(self, user_messages: Sequence[UserContent], settings: SamplingSettings) -> list[Completion]:
         if not user_messages:
             return []
         bodies = [

@@ -63,8 +63,10 @@ CLIP_COLUMNS = ["clip_id", "offset_s", "duration_s", "description", "corpus_clip
 # Grounding's description prompt is asked bare (no answer instruction, no options to shuffle):
 # its items do not depend on evaluation.prompting, which its rule does not pass.
 BARE_PROMPTING = Prompting(yes_no_instruction="", choice_instruction="", open_instruction="", shuffle_seed=0)
-# Replies of a text model or an adapter to the items it could be asked.
+# Replies of a text model, an adapter or a baseline to the items it could be asked.
 Answerer = Callable[[pd.DataFrame, int], list[str]]
+# Why an audio model skips an item: its clip has no cached features, so no adapter hears it either.
+NO_AUDIO = "audio missing or unreadable"
 
 
 def evaluation_clips(config: PipelineConfig, metadata: Sequence[Path], truth: Path | None, clips: Path) -> None:
@@ -171,17 +173,34 @@ def evaluate_adapter(
             audio_llm, list(feature_keys[askable]), list(asked["prompt"]), store, batch_size, max_new_tokens
         )
 
-    _answer_and_score(
-        evaluation,
-        variant,
-        items,
-        askable,
-        "audio missing or unreadable",
-        answer,
-        config.evaluation,
-        answers,
-        metrics,
-    )
+    _answer_and_score(evaluation, variant, items, askable, NO_AUDIO, answer, config.evaluation, answers, metrics)
+
+
+def evaluate_baseline(
+    config: PipelineConfig,
+    evaluation: str,
+    baseline: str,
+    questions: Path,
+    features: Path,
+    corpus_features: Sequence[Path],
+    answers: Path,
+    metrics: Path,
+) -> None:
+    """Ask every item of one evaluation to one baseline audio LLM behind its OpenAI-compatible
+    endpoint (``evaluation.baselines``) and score the replies. It is asked the items the adapters
+    are: those whose clip has cached features (``features``, ``corpus_features``)."""
+    from balsa_core.evaluation.baselines import answer_with_endpoint
+    from balsa_core.features import FeatureStore
+
+    items = pd.read_parquet(questions)
+    store = FeatureStore([*corpus_features, features])
+    askable = evaluation_feature_key(items).map(store.__contains__).astype(bool)
+    endpoint = config.evaluation.baselines[baseline]
+
+    def answer(asked: pd.DataFrame, max_new_tokens: int) -> list[str]:
+        return answer_with_endpoint(endpoint, asked, max_new_tokens)
+
+    _answer_and_score(evaluation, baseline, items, askable, NO_AUDIO, answer, config.evaluation, answers, metrics)
 
 
 def evaluate_text_ceiling(
@@ -277,7 +296,7 @@ def evaluation_tables(
 ) -> None:
     """Tables IV and V (CSV and plot), the long-form details with intervals and chance levels,
     and the paired comparisons, from every evaluation job's ``metrics`` and ``answers`` (in the
-    same order); the rows are the variants and the text ceiling."""
+    same order); the rows are the baselines, the variants and the text ceiling."""
     outputs = {
         TABLE4: table4,
         f"{TABLE4}_plot": table4_plot,
