@@ -54,18 +54,12 @@ def test_reads_one_caption_seed_per_row(tmp_path: Path) -> None:
     check_result_schema(result)
     rows = result.rows.set_index("seed_id")
     assert list(rows.index) == ["ac/11542", "ac/91139", "ac/97151", "ac/97152"]
-    assert list(rows["clip_id"]) == [
-        "ac/Y3eJ9RynJzP8",
-        "ac/-r1nicOVtvk",
-        "ac/YvfY_TJq7n_U_130",
-        "ac/YvfY_TJq7n_U_130",
-    ]
-    assert list(rows["split"]) == ["train", "train", "val", "val"]
-    assert list(rows["seed_text"]) == [
-        "The wind is blowing, insects are singing",
-        "A woman talks nearby as water pours",
-        "Ducks quack",
-        "Water splashes, ducks quack",
+    # Seed by seed: its clip, split and caption.
+    assert rows[["clip_id", "split", "seed_text"]].values.tolist() == [
+        ["ac/Y3eJ9RynJzP8", "train", "The wind is blowing, insects are singing"],
+        ["ac/-r1nicOVtvk", "train", "A woman talks nearby as water pours"],
+        ["ac/YvfY_TJq7n_U_130", "val", "Ducks quack"],
+        ["ac/YvfY_TJq7n_U_130", "val", "Water splashes, ducks quack"],
     ]
     assert set(rows["seed_kind"]) == {"caption"}
     assert list(rows["tags"]) == [[], [], [], []]
