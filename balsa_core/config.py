@@ -234,7 +234,9 @@ def _benchmark_problems(config: Mapping[str, Any], base_dir: Path) -> Iterator[s
                 )
 
 
-VARIANT_SETTINGS = ("init_from", "epochs")
+VARIANT_SETTINGS = ("init_from", "epochs", "learning_rate")
+# The variant settings that override the shared training section.
+VARIANT_TRAINING_OVERRIDES = ("epochs", "learning_rate")
 
 
 def variant_mix(entry: Mapping[str, Any]) -> dict[str, int]:
@@ -243,10 +245,11 @@ def variant_mix(entry: Mapping[str, Any]) -> dict[str, int]:
 
 
 def variant_training(config: Mapping[str, Any], variant: str) -> dict[str, Any]:
-    """The training settings of one variant: the shared ones, with its own epochs if it sets them
-    (the papers train stage 1 for five epochs and stage 2 of the curriculum for two)."""
+    """The training settings of one variant: the shared ones, with its own epochs and learning
+    rate if it sets them (the papers train stage 1 for five epochs and stage 2 of the curriculum
+    for two; the demo's rule-based variant learns its few-word targets at a higher rate)."""
     entry = config["variants"][variant]
-    return {**config["training"], "epochs": entry.get("epochs", config["training"]["epochs"])}
+    return {**config["training"], **{key: entry[key] for key in VARIANT_TRAINING_OVERRIDES if key in entry}}
 
 
 def _curriculum_loops(variants: Mapping[str, Any], start: str) -> bool:

@@ -15,6 +15,8 @@ from balsa_core.config import (
     single_audio_sets,
     unconfigured_evaluations,
     validate_config,
+    variant_mix,
+    variant_training,
 )
 from balsa_core.evaluation.registry import EVALUATIONS
 
@@ -138,6 +140,17 @@ def test_a_stage_two_variant_is_valid_and_its_sets_count_once():
     assert samples_per_seed(validated, "difference") == 2
     # init_from is no target set: the stage-2 variant draws 2 targets per pair, none per seed.
     assert samples_per_training_source(validated, audios=2) == 2
+
+
+def test_a_variant_overrides_the_shared_epochs_and_learning_rate_and_nothing_else():
+    config = default_config()
+    config["variants"]["fast"] = {"positive": 1, "epochs": 3, "learning_rate": 5.0e-4}
+    validated = validate_config(config, base_dir=REPO)
+    assert variant_training(validated, "fast") == {**validated["training"], "epochs": 3, "learning_rate": 5.0e-4}
+    assert variant_mix(validated["variants"]["fast"]) == {"positive": 1}
+    config["variants"]["fast"]["learning_rate"] = 0
+    with pytest.raises(ConfigError, match="learning_rate"):
+        validate_config(config, base_dir=REPO)
 
 
 def test_backend_options_are_checked_per_type():
