@@ -18,6 +18,7 @@ import yaml
 
 from balsa_core.demo.benchmarks import DEMO_BENCHMARK_FILES
 from balsa_core.evaluation.registry import ALWAYS_AVAILABLE, EVALUATIONS, GROUNDING
+from balsa_core.generation.target_sets import COPIED_SOURCES, QUESTION_SOURCES
 
 DEMO_ROOT = Path("data/demo")
 DEMO_LAYOUTS = {"esc50": DEMO_ROOT / "esc50", "audiocaps": DEMO_ROOT / "audiocaps"}
@@ -144,13 +145,13 @@ def _target_set_problems(config: Mapping[str, Any], base_dir: Path) -> Iterator[
         yield f"generation.backend: {config['generation']['backend']!r} is not an entry of generation.backends"
     for name, entry in config["targets"].items():
         where = f"targets.{name}"
-        if entry["source"] == "questions":
+        if entry["source"] in QUESTION_SOURCES:
             if "questions" not in entry:
-                yield f"{where}: a questions set needs 'questions', the path of its question file"
+                yield f"{where}: a {entry['source']} set needs 'questions', the path of its question file"
             elif not (base_dir / entry["questions"]).is_file():
                 yield f"{where}.questions: file not found: {entry['questions']}"
             if entry["audios"] != 1:
-                yield f"{where}: questions sets are single-audio"
+                yield f"{where}: {entry['source']} sets are single-audio"
         elif "prompt" not in entry and "templates" not in entry:
             yield f"{where}: a {entry['source']} set needs 'prompt'"
         if "templates" in entry and entry["source"] != "ground_truth":
@@ -159,8 +160,8 @@ def _target_set_problems(config: Mapping[str, Any], base_dir: Path) -> Iterator[
             yield f"{where}: give either 'prompt' or 'templates', not both"
         if entry["source"] == "ground_truth" and entry["audios"] != 1:
             yield f"{where}: ground-truth targets exist for single clips only"
-        if "questions" in entry and entry["source"] != "questions":
-            yield f"{where}.questions: only used with source: questions"
+        if "questions" in entry and entry["source"] not in QUESTION_SOURCES:
+            yield f"{where}.questions: only used with source: {' or '.join(QUESTION_SOURCES)}"
         if "backend" in entry and entry["backend"] not in backends:
             yield f"{where}.backend: {entry['backend']!r} is not an entry of generation.backends"
     for variant, entry in config["variants"].items():
@@ -287,9 +288,10 @@ def pair_sets(config: Mapping[str, Any]) -> list[str]:
 
 
 def target_set_backend(config: Mapping[str, Any], target_set: str) -> tuple[str, dict[str, Any]] | None:
-    """The name and options of the backend that writes a set; None for ground-truth sets."""
+    """The name and options of the backend that writes a set; None for the sets copied from the
+    data (ground truth, a question file's answers)."""
     entry = config["targets"][target_set]
-    if entry["source"] == "ground_truth":
+    if entry["source"] in COPIED_SOURCES:
         return None
     name = entry.get("backend", config["generation"]["backend"])
     return name, config["generation"]["backends"][name]
@@ -308,8 +310,8 @@ def generation_params(config: Mapping[str, Any], target_set: str) -> dict[str, A
             shard_size=generation["shard_size"],
             **{key: generation[key] for key in ("max_new_tokens", "temperature", "top_p", "seed")},
         )
-    elif "templates" in config["targets"][target_set]:
-        params["seed"] = generation["seed"]  # orders each seed's templates
+    elif "templates" in config["targets"][target_set] or config["targets"][target_set]["source"] in QUESTION_SOURCES:
+        params["seed"] = generation["seed"]  # orders each seed's templates, or draws its questions
     return params
 
 

@@ -22,6 +22,7 @@ from balsa_core.config import (
 )
 from balsa_core.demo.benchmarks import DEMO_BENCHMARK_FILES
 from balsa_core.evaluation.registry import GROUNDING
+from balsa_core.generation.target_sets import QUESTION_SOURCES
 from balsa_core.readers import annotation_files
 from balsa_core.settings import PipelineConfig
 
@@ -134,7 +135,7 @@ def generation_shape_check(wildcards):
 
 def question_file(wildcards):
     entry = config["targets"][wildcards.target_set]
-    return [entry["questions"]] if entry["source"] == "questions" else []
+    return [entry["questions"]] if entry["source"] in QUESTION_SOURCES else []
 
 
 def feature_indexes():

@@ -239,9 +239,10 @@ PROVENANCE = {
 
 
 def generated_on_gpu(config: Mapping[str, Any], entry: Mapping[str, Any]) -> bool:
-    """Whether our GPUs write a target set: ground-truth sets are copied from the annotations,
-    and sets behind an OpenAI-compatible endpoint (the external-LLM ablation) run elsewhere."""
-    if entry.get("source", "backbone") == "ground_truth":
+    """Whether our GPUs write a target set: ground-truth sets are copied from the annotations and
+    question-answer sets from their question file, and sets behind an OpenAI-compatible endpoint
+    (the external-LLM ablation) run elsewhere."""
+    if entry.get("source", "backbone") in ("ground_truth", "question_answers"):
         return False
     generation = config.get("generation", {})
     backend = generation.get("backends", {}).get(entry.get("backend", generation.get("backend")), {})

@@ -1,7 +1,7 @@
 """config/paper.yaml trains on the papers' sample counts (LISTEN Sec. 4.3, journal Sec. IV-D) and
 summarises them as the journal's Table III, on synthetic metadata of the eight corpora: N training
-seeds give positive-only 2N, positive and negative N + N, combined N (and 2N for the rule-based,
-external-LLM and OpenAQA rows); M pairs give each BALSa-MA setting 2M."""
+seeds give positive-only 2N, positive and negative N + N, combined N (the external-LLM rows the
+same, and 2N for the rule-based row and both OpenAQA rows); M pairs give each BALSa-MA setting 2M."""
 
 from __future__ import annotations
 
@@ -51,8 +51,15 @@ def training_seeds(metadata: pd.DataFrame) -> int:
 
 
 def generated(config: dict, target_set: str, metadata: pd.DataFrame, pairs: pd.DataFrame) -> pd.DataFrame:
-    """The set's requests, each as if answered (a target the training selection keeps)."""
-    questions = pd.DataFrame({"question": ["What is heard?", "Where is it?", "What happens?"], "clip_id": None})
+    """The set's requests, each as if answered (a target the training selection keeps); the
+    question file answers its questions, for the set trained on those answers."""
+    questions = pd.DataFrame(
+        {
+            "question": ["What is heard?", "Where is it?", "What happens?"],
+            "clip_id": None,
+            "answer": ["A bell.", "In a church.", "It rings."],
+        }
+    )
     requests = requests_for(
         TargetSet(**target_set_entry(config, target_set)),
         metadata,
@@ -87,8 +94,11 @@ def test_each_variant_trains_on_the_papers_number_of_samples(paper, metadata):
     assert sizes["positive_negative"] == {"positive": n, "negative": n}
     assert sizes["combined"] == {"combined": n}, "Under the combined setup, there are N data points"
     assert sizes["rule_based"] == {"rule_based": 2 * n}
+    assert sizes["external_positive_only"] == {"external_positive": 2 * n}
     assert sizes["external_positive_negative"] == {"external_positive": n, "external_negative": n}
+    assert sizes["external_combined"] == {"external_combined": n}
     assert sizes["openaqa"] == {"questions": 2 * n}
+    assert sizes["openaqa_answers"] == {"openaqa_answers": 2 * n}
     assert sizes["ma_discrimination"] == {"difference": 2 * m}
     assert sizes["ma_captioning"] == {"caption_both": 2 * m}
     assert sizes["ma_mixed"] == {"difference": m, "caption_both": m}, "a balanced combination, 2M in all"

@@ -7,6 +7,9 @@ A target set pairs a *source* of targets with the instruction the adapter is tra
   "explain the difference" and "caption both"; Equation 2);
 * ``questions``: the backbone answers questions from a user-supplied file, each question
   serving as the generation prompt (BALSa-OpenAQA; Equation 3);
+* ``question_answers``: the same draw of a question file's questions, each trained on the file's
+  own answer to it instead of the backbone's (the papers' "Ours (OpenAQA)", OpenAQA's released
+  question-answer pairs);
 * ``ground_truth``: the rule-based template baseline: an instruction ("Describe the audio.")
   whose target is the seed itself, the human caption or the tag list. The papers "design several
   rule-based prompt templates" (LISTEN, Sec. 5.4): with ``templates`` each seed's samples take
@@ -41,16 +44,20 @@ REQUEST_COLUMNS = [
     "sample_index",
     "instruction",
     "prompt",  # the user turn the backbone sees; None for ground-truth targets
-    "reference",  # the seed text a ground-truth target copies; None otherwise
+    "reference",  # the text a copied target is: the seed (ground truth) or the file's answer; else None
 ]
+# Sources whose targets are copied from the data rather than written by a backend.
+COPIED_SOURCES = ("ground_truth", "question_answers")
+# Sources that draw their instructions from a question file.
+QUESTION_SOURCES = ("questions", "question_answers")
 
 
 @dataclass(frozen=True)
 class TargetSet:
     name: str
-    source: Literal["backbone", "ground_truth", "questions"] = "backbone"
+    source: Literal["backbone", "ground_truth", "questions", "question_answers"] = "backbone"
     prompt: str | None = None  # the generation prompt, or the fixed instruction of ground truth
-    questions: str | None = None  # path of the question file of a ``questions`` set
+    questions: str | None = None  # path of the question file of a ``questions`` or ``question_answers`` set
     audios: int = 1  # 2: generated on pairs of clips
     samples_per_seed: int = 1
     names_absent_sounds: bool = False  # its targets list absent sounds: check them for leaks
@@ -59,7 +66,7 @@ class TargetSet:
 
     @property
     def uses_backend(self) -> bool:
-        return self.source != "ground_truth"
+        return self.source not in COPIED_SOURCES
 
     def instructions(self, seed_ids: Sequence[str], sample_index: Sequence[int], seed: int) -> list[str]:
         """The instruction of each (seed, sample): the prompt, or with ``templates`` the
@@ -84,14 +91,14 @@ def requests_for(
 ) -> pd.DataFrame:
     """The requests of one target set: ``metadata`` holds the seeds (of one corpus, or of all
     corpora for pair sets); ``pairs`` is needed for two-audio sets, ``questions`` for
-    question sets."""
+    question sets (with an ``answer`` column for ``question_answers`` sets)."""
     if target_set.audios == 2:
         if pairs is None:
             raise ValueError(f"target set {target_set.name!r} is generated on pairs; no pairs table given")
         requests = _pair_requests(target_set, pairs, metadata, template)
     else:
         seeds = metadata[metadata["split"].isin(splits)]
-        if target_set.source == "questions":
+        if target_set.source in QUESTION_SOURCES:
             if questions is None:
                 raise ValueError(f"target set {target_set.name!r} asks questions; no question file given")
             requests = _question_requests(target_set, seeds, questions, template, seed)
@@ -127,27 +134,38 @@ def _question_requests(
 ) -> pd.DataFrame:
     """Each seed gets up to ``samples_per_seed`` distinct questions: those asked about its clip
     when the file names clips, otherwise drawn from the file's general questions. The draw is
-    seeded per seed id, so it does not depend on which other seeds are present."""
-    general = questions.loc[questions["clip_id"].isna(), "question"].tolist()
-    by_clip = questions.dropna(subset=["clip_id"]).groupby("clip_id")["question"].agg(list).to_dict()
+    seeded per seed id, so it does not depend on which other seeds are present. A
+    ``question_answers`` set draws the same questions and copies each one's answer as its target."""
+    copies_answers = target_set.source == "question_answers"
+    if copies_answers and "answer" not in questions.columns:
+        raise ValueError(f"target set {target_set.name!r} trains on the question file's answers; it gave none")
+    pairs = list(zip(questions["question"], questions["answer"] if copies_answers else [None] * len(questions)))
+    general = [pair for pair, clip in zip(pairs, questions["clip_id"]) if pd.isna(clip)]
+    by_clip: dict[str, list[tuple[str, str | None]]] = {}
+    for pair, clip in zip(pairs, questions["clip_id"]):
+        if not pd.isna(clip):
+            by_clip.setdefault(clip, []).append(pair)
     rows = []
     for record in seeds.itertuples(index=False):
         candidates = by_clip.get(record.clip_id, general)
         chosen = random.Random(f"{seed}|{record.seed_id}").sample(
             candidates, min(target_set.samples_per_seed, len(candidates))
         )
-        rows.extend((record, index, question) for index, question in enumerate(chosen))
+        rows.extend((record, index, question, answer) for index, (question, answer) in enumerate(chosen))
     return _frame(
         target_set,
-        source_ids=[record.seed_id for record, _, _ in rows],
-        clip_ids=[[record.clip_id] for record, _, _ in rows],
-        seed_ids=[[record.seed_id] for record, _, _ in rows],
-        corpus=[record.corpus for record, _, _ in rows],
-        split=[record.split for record, _, _ in rows],
-        sample_index=[index for _, index, _ in rows],
-        instruction=[question for _, _, question in rows],
-        prompt=[template.user_message([record.seed_text], question) for record, _, question in rows],
-        reference=[None] * len(rows),
+        source_ids=[record.seed_id for record, *_ in rows],
+        clip_ids=[[record.clip_id] for record, *_ in rows],
+        seed_ids=[[record.seed_id] for record, *_ in rows],
+        corpus=[record.corpus for record, *_ in rows],
+        split=[record.split for record, *_ in rows],
+        sample_index=[index for _, index, *_ in rows],
+        instruction=[question for _, _, question, _ in rows],
+        prompt=[
+            None if copies_answers else template.user_message([record.seed_text], question)
+            for record, _, question, _ in rows
+        ],
+        reference=[answer for *_, answer in rows],
     )
 
 
@@ -192,13 +210,15 @@ def _frame(
     return frame
 
 
-def read_questions(path: Path | str, metadata: pd.DataFrame | None = None) -> pd.DataFrame:
-    """The questions of a question file, as ``question`` and ``clip_id`` (None: ask of any clip).
+def read_questions(path: Path | str, metadata: pd.DataFrame | None = None, with_answers: bool = False) -> pd.DataFrame:
+    """The questions of a question file, as ``question`` and ``clip_id`` (None: ask of any clip),
+    and with ``with_answers`` each one's ``answer``.
 
     CSV/TSV with a ``question`` column, or JSON / JSON Lines objects with ``question`` (or
     OpenAQA's ``instruction``). A question names its clip by ``clip_id``, or by OpenAQA's
     ``audio_id`` (a path), matched to a clip by its audio file's name; questions about clips
-    outside ``metadata`` are dropped.
+    outside ``metadata`` are dropped. Answers are an ``answer`` column (or OpenAQA's ``output``);
+    every question needs one.
     """
     path = Path(path)
     if not path.is_file():
@@ -212,11 +232,24 @@ def read_questions(path: Path | str, metadata: pd.DataFrame | None = None) -> pd
     if len(blank):
         raise ValueError(f"{path}: empty question in row {int(blank[0]) + 1}")
     questions["clip_id"] = _question_clips(records, metadata)
+    if with_answers:
+        questions["answer"] = _answers(path, records)
     if metadata is not None:
         named = questions["clip_id"].notna()
         questions = questions[~named | questions["clip_id"].isin(set(metadata["clip_id"]))]
     questions = questions.reset_index(drop=True).astype(object)
     return questions.where(questions.notna(), None)
+
+
+def _answers(path: Path, records: pd.DataFrame) -> pd.Series:
+    column = next((c for c in ("answer", "output") if c in records.columns), None)
+    if column is None:
+        raise ValueError(f"{path}: no 'answer' (or 'output') column; found {list(records.columns)}")
+    answers = records[column].astype("string").str.strip()
+    blank = answers.index[answers.fillna("") == ""]
+    if len(blank):
+        raise ValueError(f"{path}: empty answer in row {int(blank[0]) + 1}")
+    return answers
 
 
 def _question_records(path: Path) -> pd.DataFrame:

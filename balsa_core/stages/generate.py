@@ -73,7 +73,9 @@ def _generate(
         metadata,
         config.prompts,
         generation.splits,
-        questions=read_questions(questions, metadata) if questions else None,
+        questions=read_questions(questions, metadata, with_answers=spec.source == "question_answers")
+        if questions
+        else None,
         pairs=pd.read_parquet(pairs) if pairs else None,
         seed=generation.seed,
     )

@@ -24,8 +24,9 @@ PAPER_CONFIG = REPO / "config/paper.yaml"
 
 pytestmark = pytest.mark.slow
 
-SINGLE_AUDIO_SETS = 7  # positive, negative, combined, rule_based, external x2, questions
-VARIANTS = 9
+# positive, negative, combined, rule_based, external x3, questions, openaqa_answers
+SINGLE_AUDIO_SETS = 9
+VARIANTS = 12
 CORPORA = 8
 BENCHMARKS = len(EVALUATIONS)
 # Grounding's items, features and answers come from the evaluation rules too, one more evaluation,

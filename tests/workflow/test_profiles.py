@@ -58,7 +58,7 @@ LOCAL_RULES = (
 )
 # config/paper.yaml's target sets by backend: vLLM's take tensor_parallel_size GPUs, the others none.
 VLLM_SETS = ("positive", "negative", "combined", "questions")
-GPU_FREE_SETS = ("rule_based", "external_positive", "external_negative")
+GPU_FREE_SETS = ("rule_based", "openaqa_answers", "external_positive", "external_negative", "external_combined")
 
 
 def test_every_command_of_the_section_is_run_by_a_test():
