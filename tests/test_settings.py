@@ -44,8 +44,8 @@ def test_derived_settings_come_from_the_helpers_that_give_the_rules_params():
             "templates": None,
             **target_set_entry(validated, name),
         }
-    # rule_based trains four times the shared epochs.
-    assert pipeline.variants["rule_based"].training.epochs == 16 != pipeline.training.epochs
+    # rule_based trains ten times the shared epochs ...
+    assert pipeline.variants["rule_based"].training.epochs == 20 != pipeline.training.epochs
     # ... at ten times the papers' learning rate, which the other variants keep.
     assert pipeline.variants["rule_based"].training.learning_rate == 1.0e-3
     assert pipeline.variants["positive_only"].training.learning_rate == 1.0e-4 == pipeline.training.learning_rate
