@@ -36,6 +36,8 @@ rule check_shapes:
         **job_resources("check_shapes"),
     log:
         "logs/models/shapes.log",
+    benchmark:
+        "benchmarks/models/shapes.tsv"
     conda:
         "../envs/data.yaml"
     script:

@@ -31,6 +31,7 @@ def config_for(corpus_root) -> dict:
     config = yaml.safe_load((Path(__file__).resolve().parents[1] / "config.yaml").read_text())
     del config["demo_corpus"]
     config["evaluation"]["benchmarks"] = {}  # the demo benchmarks come with the demo corpus
+    config["pairs"].pop("corpora")  # so do the demo's pair caps, which name its corpora
     config["corpora"] = {"esc": {"reader": "esc50", "root": str(corpus_root)}}
     return config
 
