@@ -12,7 +12,6 @@ from balsa_core.config import (
     evaluation_input_files,
     generation_params,
     pair_sets,
-    samples_per_training_source,
     single_audio_sets,
     target_set_entry,
     target_set_backend,

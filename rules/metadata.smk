@@ -23,12 +23,12 @@ rule data_summary:
     input:
         metadata=metadata_tables(),
         # Table III's multi-audio columns, when a variant trains on two-audio sets.
-        pairs=["data/pairs/pairs.parquet"] if samples_per_training_source(config, audios=2) else [],
+        pairs=["data/pairs/pairs.parquet"] if PIPELINE.samples_per_training_pair else [],
     output:
         summary="results/data_summary.csv",
     params:
-        samples_per_seed=samples_per_training_source(config, audios=1),
-        samples_per_pair=samples_per_training_source(config, audios=2),
+        samples_per_seed=PIPELINE.samples_per_training_seed,
+        samples_per_pair=PIPELINE.samples_per_training_pair,
     resources:
         **job_resources("data_summary"),
     log:
