@@ -46,10 +46,14 @@ def answer_with_endpoint(endpoint: Endpoint, items: pd.DataFrame, max_new_tokens
     replies: list[str] = []
     for start in range(0, len(items), ITEMS_PER_ROUND):
         round_items = items.iloc[start : start + ITEMS_PER_ROUND]
-        messages = [
-            audio_content(clip_wav(item.audio_path, item.offset_s, _duration(item.duration_s)), item.prompt)
-            for item in round_items.itertuples(index=False)
-        ]
+        # A clip's window is read and encoded once per round, however many items ask about it.
+        wavs: dict[tuple[str, float, float | None], bytes] = {}
+        messages = []
+        for item in round_items.itertuples(index=False):
+            window = (item.audio_path, float(item.offset_s), _duration(item.duration_s))
+            if window not in wavs:
+                wavs[window] = clip_wav(*window)
+            messages.append(audio_content(wavs[window], item.prompt))
         # Message i of the round samples with seed start + i: each item keeps its seed whatever the rounds.
         settings = SamplingSettings(max_new_tokens=max_new_tokens, temperature=0.0, seed=start)
         replies += [completion.text for completion in backend.generate(messages, settings)]
