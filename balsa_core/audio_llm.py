@@ -28,7 +28,7 @@ from transformers import DynamicCache, PreTrainedModel, PreTrainedTokenizerBase
 
 from balsa_core.adapter import AdapterConfig, QFormerAdapter
 from balsa_core.audio import load_audio
-from balsa_core.backbones import inference_device, inference_dtype, load_encoder, load_llm
+from balsa_core.backbones import download_hub_model, inference_device, inference_dtype, load_encoder, load_llm
 from balsa_core.features import encode_waveforms
 from balsa_core.prompts import PromptTemplate, tokenize_audio_prompt
 
@@ -390,9 +390,7 @@ def backbone_path(path: str, hub_id: str | None, commit: str | None) -> str:
     there, else its hub repository at the recorded commit (downloaded once into the hub cache)."""
     if Path(path).is_dir() or hub_id is None:
         return path
-    from huggingface_hub import snapshot_download
-
-    return snapshot_download(hub_id, revision=commit)
+    return download_hub_model(hub_id, commit)[0]
 
 
 def model_card(spec: AudioLLMSpec, results_dir: Path | None) -> str:

@@ -110,8 +110,9 @@ def split_hub_revision(source: str, revision: str | None) -> tuple[str, str | No
     return hub_id, pinned or revision
 
 
-def download_hub_model(hub_id: str, revision: str | None, cache_dir: Path) -> tuple[str, str]:
-    """The local snapshot of ``hub_id`` at ``revision`` and the commit it resolved to."""
+def download_hub_model(hub_id: str, revision: str | None, cache_dir: Path | None = None) -> tuple[str, str]:
+    """The local snapshot of ``hub_id`` at ``revision`` and the commit it resolved to (``cache_dir``
+    None: the hub's own cache)."""
     from huggingface_hub import snapshot_download
 
     snapshot = snapshot_download(hub_id, revision=revision, cache_dir=cache_dir, ignore_patterns=_UNUSED_HUB_FILES)
