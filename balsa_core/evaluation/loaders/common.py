@@ -142,9 +142,7 @@ def pick_options(choices: Sequence[str], answer: str, num_options: int | None, s
     if num_options is None or num_options >= len(choices):
         return list(choices)
     distractors = [choice for choice in choices if choice != answer]
-    rng = np.random.default_rng([seed, stable_int(key)])
-    kept = set(rng.choice(len(distractors), size=num_options - 1, replace=False).tolist())
-    picked = {answer, *(distractors[index] for index in kept)}
+    picked = {answer, *seeded_sample(distractors, num_options - 1, seed, key)}
     return [choice for choice in choices if choice in picked]
 
 
