@@ -194,16 +194,17 @@ def _baseline_problems(config: Mapping[str, Any]) -> Iterator[str]:
 
 
 def _pairing_problems(config: Mapping[str, Any]) -> Iterator[str]:
-    """Per-corpus pairing limits: a known corpus, and room for every pair a clip starts."""
-    pairs = config["pairs"]
-    for corpus, entry in pairs["corpora"].items():
-        where = f"pairs.corpora.{corpus}"
+    """Pairing limits: known corpora, and the limits ``PairingConfig`` checks (room for every
+    pair a clip starts, the section's and each corpus's)."""
+    from balsa_core.pairs import PairingConfig
+
+    for corpus in config["pairs"]["corpora"]:
         if corpus not in config["corpora"]:
-            yield f"{where}: no corpus of that name under corpora"
-        pairs_per_clip = entry.get("pairs_per_clip", pairs["pairs_per_clip"])
-        max_uses = entry.get("max_uses", pairs["max_uses"])
-        if max_uses < pairs_per_clip:
-            yield f"{where}: max_uses ({max_uses}) < pairs_per_clip ({pairs_per_clip}): a clip cannot start its pairs"
+            yield f"pairs.corpora.{corpus}: no corpus of that name under corpora"
+    try:
+        PairingConfig.from_validated(config["pairs"])
+    except ValueError as error:
+        yield str(error)
 
 
 def _benchmark_problems(config: Mapping[str, Any], base_dir: Path) -> Iterator[str]:

@@ -76,7 +76,7 @@ class PairingConfig:
     def __post_init__(self) -> None:
         if self.scope not in SCOPES:
             raise ValueError(f"pairing scope {self.scope!r}; expected one of {SCOPES}")
-        _check_limits("", self.pairs_per_clip, self.max_uses)
+        _check_limits("pairs: ", self.pairs_per_clip, self.max_uses)
         for corpus, limits in self.corpora.items():
             _check_limits(f"pairs.corpora.{corpus}: ", limits.pairs_per_clip, limits.max_uses)
 
