@@ -18,8 +18,9 @@ class ShapeError(ValueError):
 
 def hidden_state_problem(layers: Sequence[int], encoder_layers: int) -> str | None:
     """Why ``features.layers`` cannot index an encoder of ``encoder_layers`` layers, if it cannot:
-    it has one hidden state per layer plus its input embeddings (state 0)."""
-    outside = [layer for layer in layers if not 0 <= layer <= encoder_layers]
+    it has one hidden state per layer plus its input embeddings (state 0), and a negative index
+    counts from the end, as ``features`` reads them."""
+    outside = [layer for layer in layers if not -(encoder_layers + 1) <= layer <= encoder_layers]
     if not outside:
         return None
     return (
