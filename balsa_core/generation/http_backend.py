@@ -182,7 +182,7 @@ class OpenAICompatibleBackend:
         system_message: str | None = None,
         *,
         sleep: Callable[[float], None] = time.sleep,
-        jitter: Callable[[float], float] | None = None,
+        jitter: Callable[[float], float] = equal_jitter,
     ) -> None:
         if concurrency < 1:
             raise ValueError(f"concurrency must be at least 1, got {concurrency}")
@@ -200,7 +200,7 @@ class OpenAICompatibleBackend:
         self.max_backoff_s = max_backoff_s
         self.system_message = system_message
         self._sleep = sleep
-        self._jitter = jitter or equal_jitter
+        self._jitter = jitter
         self._headers = {"Content-Type": "application/json", "Accept": "application/json"}
         if api_key_env is not None:
             key = os.environ.get(api_key_env)
