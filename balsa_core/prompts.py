@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # only annotations: the generation backends import this module cheaply
     from transformers import PreTrainedTokenizerBase
 
+# A user turn: text, or OpenAI content parts (``http_backend.audio_content``: audio, then text).
+UserContent = str | list[dict[str, Any]]
 # A string no tokenizer will produce from ordinary text; the rendered chat is split on it.
 _AUDIO_SENTINEL = "\u241eBALSA_AUDIO\u241e"
 
@@ -49,7 +51,7 @@ def _numbered(marker: str, index: int) -> str:
     return f"{marker[:-1]}{index}{marker[-1]}" if marker.endswith("]") else f"{marker}{index}"
 
 
-def chat_messages(user_message: str | list[dict[str, Any]], system_message: str | None = None) -> list[dict[str, Any]]:
+def chat_messages(user_message: UserContent, system_message: str | None = None) -> list[dict[str, Any]]:
     """The single-turn chat every backend renders (see ``PromptTemplate.system_message``); an
     OpenAI-compatible server also takes the user turn as content parts (audio, then text)."""
     system = [] if system_message is None else [{"role": "system", "content": system_message}]

@@ -35,14 +35,12 @@ from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from typing import Any
 
 from balsa_core.generation.backend import Completion, GenerationError, SamplingSettings, with_system_message
-from balsa_core.prompts import chat_messages
+from balsa_core.prompts import UserContent, chat_messages
 
 log = logging.getLogger(__name__)
 
 RETRYABLE_STATUSES = frozenset({408, 409, 429})
 SNIPPET_CHARS = 200
-# A user turn: text, or OpenAI content parts (see ``audio_content``).
-UserContent = str | list[dict[str, Any]]
 
 
 class MalformedResponseError(ValueError):
