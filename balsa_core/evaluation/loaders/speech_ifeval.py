@@ -96,7 +96,7 @@ def _rows(path: Path, audio_dir: Path) -> list[dict[str, Any]]:
                 "audio_path": audio_path(audio_dir, str(entry["audio_filepath"])),
                 "question": str(entry["instruction"]),
                 "choices": [],
-                "answer": JUDGED_ANSWER if judged else ", ".join(json.loads(rules)["instruction_id_list"]),
+                "answer": JUDGED_ANSWER if judged else ", ".join(entry["instruction_id_list"]),
                 "question_type": "instruction",
                 "part": part,
                 "rules": rules,
