@@ -23,6 +23,13 @@ class AudioInfo:
     duration_s: float
 
 
+def clip_window(offset_s: float | None, duration_s: float | None) -> tuple[float, float | None]:
+    """A manifest row's window as ``load_audio`` takes it: metadata leaves the offset and the
+    duration empty (None, or NaN once in a DataFrame) for a whole file, read from 0 to its end."""
+    offset = 0.0 if offset_s is None or np.isnan(offset_s) else float(offset_s)
+    return offset, None if duration_s is None or np.isnan(duration_s) else float(duration_s)
+
+
 class AudioError(ValueError):
     """An audio file cannot be used; ``reason`` is short enough to go into a rejects table."""
 

@@ -42,7 +42,7 @@ import torch
 from safetensors import safe_open
 from safetensors.torch import save_file
 
-from balsa_core.audio import AudioError, load_audio, probe_audio
+from balsa_core.audio import AudioError, clip_window, load_audio, probe_audio
 
 log = logging.getLogger(__name__)
 
@@ -198,15 +198,9 @@ def cache_features(
     return index
 
 
-def _clip_window(clip: dict) -> tuple[float, float | None]:
-    offset, duration = clip.get("offset_s", 0.0), clip.get("duration_s")
-    offset = 0.0 if offset is None or np.isnan(offset) else offset
-    return offset, None if duration is None or np.isnan(duration) else duration
-
-
 def _expected_seconds(clip: dict) -> float:
     """The clip's duration without decoding it (0 for unreadable audio, skipped later)."""
-    offset, duration = _clip_window(clip)
+    offset, duration = clip_window(clip.get("offset_s"), clip.get("duration_s"))
     try:
         available = probe_audio(clip["audio_path"]).duration_s - offset
     except AudioError:
@@ -230,7 +224,7 @@ def _write_shard(
         batch = ordered.iloc[start : start + batch_size]
         waveforms, ids = [], []
         for clip in batch.to_dict("records"):
-            offset, duration = _clip_window(clip)
+            offset, duration = clip_window(clip.get("offset_s"), clip.get("duration_s"))
             try:
                 waveforms.append(load_audio(clip["audio_path"], SAMPLE_RATE, offset_s=offset, duration_s=duration))
                 ids.append(clip["clip_id"])

@@ -7,7 +7,7 @@ import pytest
 import soundfile as sf
 from helpers import write_wav
 
-from balsa_core.audio import AudioError, AudioInfo, load_audio, probe_audio
+from balsa_core.audio import AudioError, AudioInfo, clip_window, load_audio, probe_audio
 
 
 def sine(sample_rate: int, seconds: float, amplitude: float, hz: float = 440.0) -> np.ndarray:
@@ -112,3 +112,17 @@ def test_load_rejects_a_non_positive_target_rate(tmp_path: Path) -> None:
 
     with pytest.raises(ValueError, match="target_sr"):
         load_audio(path, target_sr=0)
+
+
+@pytest.mark.parametrize(
+    ("offset", "duration", "window"),
+    [
+        (None, None, (0.0, None)),
+        (float("nan"), float("nan"), (0.0, None)),
+        (2, 10, (2.0, 10.0)),
+        (1.5, None, (1.5, None)),
+    ],
+    ids=["none", "nan-from-a-dataframe", "set", "offset-to-the-end"],
+)
+def test_an_empty_window_is_the_whole_file(offset, duration, window) -> None:
+    assert clip_window(offset, duration) == window

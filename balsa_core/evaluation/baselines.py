@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import io
 import logging
-import math
 from dataclasses import asdict
 
 import pandas as pd
 import soundfile as sf
 
-from balsa_core.audio import load_audio
+from balsa_core.audio import clip_window, load_audio
 from balsa_core.generation.backend import SamplingSettings
 from balsa_core.generation.http_backend import OpenAICompatibleBackend, audio_content
 from balsa_core.settings import Endpoint
@@ -50,7 +49,7 @@ def answer_with_endpoint(endpoint: Endpoint, items: pd.DataFrame, max_new_tokens
         wavs: dict[tuple[str, float, float | None], bytes] = {}
         messages = []
         for item in round_items.itertuples(index=False):
-            window = (item.audio_path, float(item.offset_s), _duration(item.duration_s))
+            window = (item.audio_path, *clip_window(item.offset_s, item.duration_s))
             if window not in wavs:
                 wavs[window] = clip_wav(*window)
             messages.append(audio_content(wavs[window], item.prompt))
@@ -59,8 +58,3 @@ def answer_with_endpoint(endpoint: Endpoint, items: pd.DataFrame, max_new_tokens
         replies += [completion.text for completion in backend.generate(messages, settings)]
         log.info("%s: answered %d/%d items", endpoint.model, len(replies), len(items))
     return replies
-
-
-def _duration(value: float | None) -> float | None:
-    """A clip's window length; the items leave it empty (NaN) for a whole file."""
-    return None if value is None or math.isnan(value) else float(value)
