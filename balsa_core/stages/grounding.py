@@ -30,14 +30,15 @@ def untrained_adapter(
     from balsa_core.backbones import ModelManifest, inference_device, inference_dtype, load_llm
     from balsa_core.features import FeatureStore
 
-    llm_path = ModelManifest.read(llm).path
-    backbone, tokenizer = load_llm(llm_path, dtype=inference_dtype(inference_device()))
+    llm_manifest = ModelManifest.read(llm)
+    backbone, tokenizer = load_llm(llm_manifest.path, dtype=inference_dtype(inference_device()))
     store = FeatureStore(features)
     adapter_config = adapter_config_for(store, store, backbone, config.features.layers, config.adapter)
     seed = config.training.seed
     adapter = initial_adapter(adapter_config, seed, store, store)
     model = AudioLLM(backbone, tokenizer, adapter, config.prompts)
-    model.save_adapter(weights.parent, audio_llm_spec(adapter_config, llm, encoder, config))
+    spec = audio_llm_spec(adapter_config, llm_manifest, ModelManifest.read(encoder), config)
+    model.save_adapter(weights.parent, spec)
     log.info("untrained adapter (seed %d): %s", seed, adapter_config)
 
 

@@ -122,7 +122,8 @@ def train_on_this_process(job: TrainingJob) -> None:
     config, variant = job.config, job.config.variants[job.variant]
     world = training.World.from_environment()
     device = _init_process_group(world)
-    llm_path = ModelManifest.read(job.llm).path
+    llm_manifest, encoder_manifest = ModelManifest.read(job.llm), ModelManifest.read(job.encoder)
+    llm_path = llm_manifest.path
     # The frozen LLM runs in its inference dtype; only the adapter keeps fp32 master weights.
     llm, tokenizer = load_llm(llm_path, dtype=inference_dtype(device))
     store = FeatureStore(job.features)
@@ -148,7 +149,7 @@ def train_on_this_process(job: TrainingJob) -> None:
         model, training_set, store, loop_config, checkpoints / run_key, world, validation_set
     )
     if world.is_main:
-        model.spec = audio_llm_spec(adapter_config, job.llm, job.encoder, config, job.variant)
+        model.spec = audio_llm_spec(adapter_config, llm_manifest, encoder_manifest, config, job.variant)
         model.save_pretrained(adapter_dir)
         history.to_csv(adapter_dir / "loss.csv", index=False)
         plot_loss_curve(history, adapter_dir / "loss.png", title=f"adapter training: {adapter_dir.name}")
@@ -211,8 +212,8 @@ def initial_adapter(config: AdapterConfig, seed: int, store: FeatureStore, clip_
 
 def audio_llm_spec(
     adapter_config: AdapterConfig,
-    llm_manifest: Path,
-    encoder_manifest: Path,
+    llm: ModelManifest,
+    encoder: ModelManifest,
     config: PipelineConfig,
     variant: str | None = None,
 ) -> AudioLLMSpec:
@@ -220,9 +221,7 @@ def audio_llm_spec(
     backbones by absolute path (so it loads from any directory) and by hub id and commit (so it
     loads on another machine), and what ``variant`` trained on (``None``: the untrained adapter)."""
     from balsa_core.audio_llm import AudioLLMSpec
-    from balsa_core.backbones import ModelManifest
 
-    llm, encoder = ModelManifest.read(llm_manifest), ModelManifest.read(encoder_manifest)
     features = config.features
     training = None
     if variant is not None:

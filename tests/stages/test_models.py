@@ -64,7 +64,7 @@ def test_a_hub_id_is_downloaded_once_at_its_pinned_revision_into_the_cache(tmp_p
     assert (encoder.hub_id, encoder.revision, encoder.commit) == ("org/tiny-whisper", COMMIT[:7], COMMIT)
 
     # Every adapter trained on them records the commit and the local snapshot.
-    spec = audio_llm_spec(None, tmp_path / "llm.json", tmp_path / "encoder.json", config, "positive_negative")
+    spec = audio_llm_spec(None, llm, encoder, config, "positive_negative")
     assert (spec.llm_hub_id, spec.llm_commit, spec.llm_path) == ("org/tiny-llm", COMMIT, llm.path)
     assert (spec.encoder_hub_id, spec.encoder_commit, spec.encoder_path) == ("org/tiny-whisper", COMMIT, encoder.path)
     assert spec.training["variant"] == "positive_negative"
