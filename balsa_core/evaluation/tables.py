@@ -198,6 +198,13 @@ def _bounds(scope: ScopeStatistics, metric: str) -> tuple[float | None, float | 
     return scope.low.get(metric), scope.high.get(metric), scope.chance.get(metric)
 
 
+def _interval_metric(column: Column, scope: ScopeStatistics) -> str:
+    """The metric whose interval a cell shows: the column's own, except the instruction-following
+    cell, which shows Speech-IFEval's closed-ended rate where one was measured, as its value does
+    (the built constraints, all closed-ended, measure only ``if_rate``)."""
+    return "if_close" if column.name == "if_close" and "if_close" in scope.low else column.metric
+
+
 def cell_intervals(
     table: str, models: Sequence[str], statistics: Statistics
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, float]]:
@@ -209,12 +216,13 @@ def cell_intervals(
     high = low.copy()
     chance = {}
     for column in columns:
-        scopes = [statistics.get((column.evaluation, model, column.subset or OVERALL)) for model in models]
-        for model, scope in zip(models, scopes):
-            if scope is not None and column.metric in scope.low:
-                low.loc[model, column.name] = scope.low[column.metric]
-                high.loc[model, column.name] = scope.high[column.metric]
-        levels = [(scope.items, scope.chance.get(column.metric)) for scope in scopes if scope is not None]
+        scopes = {model: statistics.get((column.evaluation, model, column.subset or OVERALL)) for model in models}
+        measured = [(model, scope, _interval_metric(column, scope)) for model, scope in scopes.items() if scope]
+        for model, scope, metric in measured:
+            if metric in scope.low:
+                low.loc[model, column.name] = scope.low[metric]
+                high.loc[model, column.name] = scope.high[metric]
+        levels = [(scope.items, scope.chance.get(metric)) for _, scope, metric in measured]
         levels = [(items, level) for items, level in levels if level is not None]
         if levels:
             chance[column.name] = max(levels, key=lambda pair: pair[0])[1]

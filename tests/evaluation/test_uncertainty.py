@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from balsa_core.evaluation.registry import TABLE4, table_columns
+from balsa_core.evaluation.registry import TABLE4, TABLE5, table_columns
 from balsa_core.evaluation.suite import (
     AnswerInstructions,
     evaluation_metrics,
@@ -21,7 +21,9 @@ from balsa_core.evaluation.suite import (
 from balsa_core.evaluation.tables import cell_intervals, details_table, results_table
 from balsa_core.evaluation.uncertainty import (
     MCNEMAR,
+    OVERALL,
     PAIRED_BOOTSTRAP,
+    ScopeStatistics,
     compared_pairs,
     comparisons_table,
     evaluation_validity,
@@ -277,3 +279,20 @@ def test_plot_draws_intervals_and_chance_lines(tmp_path: Path) -> None:
     path = tmp_path / "table4.png"
     plot_results_table(table, path, "with intervals", low=low, high=high, chance=chance)
     assert matplotlib.image.imread(path).shape[:2] == (600, 1200)
+
+
+def test_the_instruction_following_cell_shows_the_interval_of_the_rate_it_shows() -> None:
+    def rates(close: float | None, rate: float) -> ScopeStatistics:
+        values = {"if_rate": rate} if close is None else {"if_close": close, "if_rate": rate}
+        low, high = ({name: value + shift for name, value in values.items()} for shift in (-5.0, 5.0))
+        return ScopeStatistics(items=20, values=values, low=low, high=high, chance={name: None for name in values})
+
+    statistics = {
+        ("instruction_following", "speech_ifeval", OVERALL): rates(close=80.0, rate=60.0),
+        ("instruction_following", "built", OVERALL): rates(close=None, rate=70.0),
+    }
+    low, high, _ = cell_intervals(TABLE5, ["speech_ifeval", "built"], statistics)
+    # Speech-IFEval's if_close cell is its closed-ended rate; the built constraints, all
+    # closed-ended, measure only if_rate, which their if_close cell shows.
+    assert (low.loc["speech_ifeval", "if_close"], high.loc["speech_ifeval", "if_close"]) == (75.0, 85.0)
+    assert (low.loc["built", "if_close"], high.loc["built", "if_close"]) == (65.0, 75.0)
