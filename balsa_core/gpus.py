@@ -5,8 +5,9 @@ which ones they use: every job would see every GPU and start on the first. A job
 GPUs therefore takes as many ids from a pool of lock files (one per GPU of the machine, under
 ``.snakemake/gpu_pool`` or ``$BALSA_GPU_POOL``), holds their ``flock`` while it runs and sees only
 them through ``CUDA_VISIBLE_DEVICES``. The kernel drops a dead job's locks, so a crash leaks no
-GPU. Where a scheduler already placed the job (SLURM sets ``CUDA_VISIBLE_DEVICES``), it is left
-as it is.
+GPU. A job takes or gives back all its GPUs under one pool-wide lock, so a waiting job never sees
+another's GPUs half given back and always takes the lowest free ids. Where a scheduler already
+placed the job (SLURM sets ``CUDA_VISIBLE_DEVICES``), it is left as it is.
 """
 
 from __future__ import annotations
@@ -44,22 +45,31 @@ def pool_dir(environ: MutableMapping[str, str]) -> Path:
     return Path(environ[POOL_VARIABLE]) if environ.get(POOL_VARIABLE) else DEFAULT_POOL
 
 
+@contextmanager
+def _pool_locked(pool: Path) -> Iterator[None]:
+    """The pool to itself while a job takes or gives back its GPUs (held for microseconds)."""
+    with (pool / "pool.lock").open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+
+
 def _lock_free_gpus(pool: Path, ids: list[str], count: int) -> dict[str, IO[str]] | None:
     """Locks on ``count`` free GPUs of ``ids``, or none at all: holding some while waiting for
     the rest could deadlock two jobs that each hold part of what the other needs."""
     held: dict[str, IO[str]] = {}
-    for gpu in ids:
-        handle = (pool / f"gpu{gpu}.lock").open("a")
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+    with _pool_locked(pool):
+        for gpu in ids:
+            handle = (pool / f"gpu{gpu}.lock").open("a")
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                handle.close()
+                continue
+            held[gpu] = handle
+            if len(held) == count:
+                return held
+        for handle in held.values():
             handle.close()
-            continue
-        held[gpu] = handle
-        if len(held) == count:
-            return held
-    for handle in held.values():
-        handle.close()
     return None
 
 
@@ -95,5 +105,6 @@ def gpu_placement(
         yield list(held)
     finally:
         del environ["CUDA_VISIBLE_DEVICES"]
-        for handle in held.values():
-            handle.close()
+        with _pool_locked(pool):
+            for handle in held.values():
+                handle.close()
