@@ -123,9 +123,8 @@ def train_on_this_process(job: TrainingJob) -> None:
     world = training.World.from_environment()
     device = _init_process_group(world)
     llm_manifest, encoder_manifest = ModelManifest.read(job.llm), ModelManifest.read(job.encoder)
-    llm_path = llm_manifest.path
     # The frozen LLM runs in its inference dtype; only the adapter keeps fp32 master weights.
-    llm, tokenizer = load_llm(llm_path, dtype=inference_dtype(device))
+    llm, tokenizer = load_llm(llm_manifest.path, dtype=inference_dtype(device))
     store = FeatureStore(job.features)
     targets = pd.concat([read_targets(path) for path in job.targets], ignore_index=True)
     settings = loop_settings(variant.training)
@@ -140,7 +139,7 @@ def train_on_this_process(job: TrainingJob) -> None:
     else:
         adapter = _stage_one_adapter(job.init_from.parent, adapter_config)
     model = AudioLLM(llm.to(device), tokenizer, adapter.to(device), config.prompts, loop_config.max_target_tokens)
-    run_key = _run_key(training_set, adapter_config, settings, llm_path, config.prompts, job.init_from)
+    run_key = _run_key(training_set, adapter_config, settings, llm_manifest.path, config.prompts, job.init_from)
     adapter_dir = job.weights.parent
     checkpoints = checkpoint_root(adapter_dir)
     if world.is_main:
